@@ -1,0 +1,42 @@
+# Decides EMBER_WITH_CUDA from EMBER_CUDA (AUTO/ON/OFF) and sets up the CUDA language,
+# cuBLAS and cuDNN.
+set(EMBER_WITH_CUDA OFF)
+set(EMBER_CUDA_RPATH "")
+string(TOUPPER "${EMBER_CUDA}" _ember_cuda)
+if(NOT _ember_cuda STREQUAL "OFF")
+  include(CheckLanguage)
+  if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
+  check_language(CUDA)
+  find_package(CUDAToolkit QUIET)
+  find_path(CUDNN_INCLUDE_DIR cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS} PATH_SUFFIXES include)
+  find_library(CUDNN_LIBRARY cudnn HINTS ${CUDAToolkit_LIBRARY_DIR} PATH_SUFFIXES lib64 lib)
+  if(CMAKE_CUDA_COMPILER AND CUDAToolkit_FOUND AND CUDNN_INCLUDE_DIR AND CUDNN_LIBRARY)
+    set(EMBER_WITH_CUDA ON)
+  elseif(_ember_cuda STREQUAL "ON")
+    message(FATAL_ERROR "EMBER_CUDA=ON but nvcc (${CMAKE_CUDA_COMPILER}), the CUDA toolkit or cuDNN "
+                        "(${CUDNN_INCLUDE_DIR}, ${CUDNN_LIBRARY}) was not found")
+  endif()
+endif()
+
+if(EMBER_WITH_CUDA)
+  # CUDA 13 supports compute capability 7.5 and newer. Default: Turing..Hopper (SASS)
+  # plus PTX for newer cards; the GPU check script narrows this to the card at hand.
+  if(NOT DEFINED EMBER_CUDA_ARCHITECTURES)
+    set(EMBER_CUDA_ARCHITECTURES "75-real;80-real;90" CACHE STRING "CUDA architectures")
+  endif()
+  set(CMAKE_CUDA_ARCHITECTURES ${EMBER_CUDA_ARCHITECTURES})
+  # CMake 3.25 cannot pass C++20 to nvcc 13 itself: set the flag by hand.
+  set(CMAKE_CUDA_FLAGS "${CMAKE_CUDA_FLAGS} -std=c++20 --expt-relaxed-constexpr")
+  set(CMAKE_CUDA_STANDARD_REQUIRED OFF)
+  enable_language(CUDA)
+  add_library(ember_cudnn INTERFACE)
+  target_include_directories(ember_cudnn INTERFACE ${CUDNN_INCLUDE_DIR})
+  target_link_libraries(ember_cudnn INTERFACE ${CUDNN_LIBRARY})
+  set(EMBER_CUDA_RPATH "${CUDAToolkit_LIBRARY_DIR}")
+  message(STATUS "ember: CUDA backend ON (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, cuDNN ${CUDNN_LIBRARY}, "
+                 "architectures ${EMBER_CUDA_ARCHITECTURES})")
+else()
+  message(STATUS "ember: CUDA backend OFF")
+endif()

@@ -1,0 +1,40 @@
+#pragma once
+// Raw memory per device type. The CPU allocator aligns to 64 bytes; the CUDA backend
+// installs its own allocator in register_cuda_kernels().
+#include <cstddef>
+#include <memory>
+
+#include "ember/core/device.h"
+
+namespace ember {
+
+class Allocator {
+ public:
+  virtual ~Allocator() = default;
+  // Never returns null for nbytes > 0: throws on failure.
+  virtual void* allocate(size_t nbytes, Device device) = 0;
+  virtual void deallocate(void* ptr, Device device) noexcept = 0;
+};
+
+Allocator* get_allocator(DeviceType type);  // throws NotImplementedError if none installed
+void set_allocator(DeviceType type, Allocator* alloc);
+
+// Bytes of memory, owned, on one device. Shared by a tensor and all of its views.
+class Storage {
+ public:
+  Storage(size_t nbytes, Device device);
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  ~Storage();
+
+  void* data() const { return data_; }
+  size_t nbytes() const { return nbytes_; }
+  Device device() const { return device_; }
+
+ private:
+  void* data_ = nullptr;
+  size_t nbytes_ = 0;
+  Device device_;
+};
+
+}  // namespace ember

@@ -1,0 +1,27 @@
+#pragma once
+// Loss functions. Reductions follow PyTorch: Mean averages over elements (for
+// cross_entropy/nll: over targets that are not ignore_index), Sum adds, None keeps shape.
+#include <cstdint>
+
+#include "ember/core/tensor.h"
+
+namespace ember {
+
+enum class Reduction { None, Mean, Sum };
+
+// logits: [N, C] (or [N, C, d1, ...]); target: i64 class indices [N] (or [N, d1, ...]).
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction = Reduction::Mean,
+                     double label_smoothing = 0.0, int64_t ignore_index = -100);
+// log_probs: [N, C] (or [N, C, d1, ...]); target as in cross_entropy.
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction = Reduction::Mean,
+                int64_t ignore_index = -100);
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean,
+                      double beta = 1.0);
+// pos_weight: undefined, or broadcastable to input (weight of positive examples).
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
+                                        Reduction reduction = Reduction::Mean,
+                                        const Tensor& pos_weight = Tensor());
+
+}  // namespace ember

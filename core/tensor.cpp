@@ -1,0 +1,201 @@
+#include "ember/core/tensor.h"
+
+#include "ember/core/autograd/engine.h"
+#include "ember/core/autograd/grad_mode.h"
+#include "ember/core/autograd/node.h"
+#include "ember/core/dispatch.h"
+#include "ember/core/ops/copy.h"
+
+namespace ember {
+
+TensorImpl::TensorImpl(std::shared_ptr<Storage> storage_, Shape shape_, Strides strides_,
+                       int64_t offset_, DType dtype_, std::shared_ptr<VersionCounter> version_)
+    : storage(std::move(storage_)),
+      shape(std::move(shape_)),
+      strides(std::move(strides_)),
+      offset(offset_),
+      dtype(dtype_),
+      version(version_ ? std::move(version_) : std::make_shared<VersionCounter>()) {}
+
+TensorImpl::~TensorImpl() = default;
+
+Tensor make_tensor(Shape shape, DType dtype, Device device) {
+  for (int64_t s : shape)
+    EMBER_CHECK(s >= 0, ShapeError, "empty: negative dimension in shape {}", shape_str(shape));
+  int64_t n = numel_of(shape);
+  auto storage = std::make_shared<Storage>(static_cast<size_t>(n) * dtype_size(dtype), device);
+  Strides st = contiguous_strides(shape);
+  return Tensor(std::make_shared<TensorImpl>(std::move(storage), std::move(shape), std::move(st), 0,
+                                             dtype, nullptr));
+}
+
+Tensor make_view(const Tensor& base, Shape shape, Strides strides, int64_t offset) {
+  return Tensor(std::make_shared<TensorImpl>(base.impl()->storage, std::move(shape),
+                                             std::move(strides), offset, base.dtype(),
+                                             base.impl()->version));
+}
+
+int64_t Tensor::size(int64_t d) const { return shape()[wrap_dim(d, dim(), "size")]; }
+int64_t Tensor::stride(int64_t d) const { return strides()[wrap_dim(d, dim(), "stride")]; }
+
+bool Tensor::is_contiguous() const {
+  const auto& sh = shape();
+  const auto& st = strides();
+  int64_t expected = 1;
+  for (size_t i = sh.size(); i-- > 0;) {
+    if (sh[i] == 1) continue;
+    if (st[i] != expected) return false;
+    expected *= sh[i];
+  }
+  return true;
+}
+
+void* Tensor::raw_data() const {
+  const auto& im = checked();
+  return static_cast<char*>(im.storage->data()) + im.offset * static_cast<int64_t>(dtype_size(im.dtype));
+}
+
+template <class T>
+std::vector<T> Tensor::to_vector() const {
+  Tensor c = detach().to(Device::cpu()).to(dtype_v<T>).contiguous();
+  const T* p = c.data<T>();
+  return std::vector<T>(p, p + c.numel());
+}
+
+template <class T>
+T Tensor::item() const {
+  EMBER_CHECK(numel() == 1, ValueError, "item: tensor with {} elements (shape {}) is not a scalar",
+              numel(), shape_str(shape()));
+  return to_vector<T>()[0];
+}
+
+template <class T>
+T Tensor::at(std::initializer_list<int64_t> index) const {
+  EMBER_CHECK(static_cast<int64_t>(index.size()) == dim(), IndexError,
+              "at: {} indices given for a tensor with {} dims", index.size(), dim());
+  int64_t off = offset();
+  int64_t d = 0;
+  for (int64_t i : index) {
+    int64_t s = shape()[d];
+    EMBER_CHECK(i >= -s && i < s, IndexError, "at: index {} out of range for dim {} of size {}", i,
+                d, s);
+    off += (i < 0 ? i + s : i) * strides()[d];
+    ++d;
+  }
+  Tensor one = make_view(*this, {}, {}, off);
+  return one.item<T>();
+}
+
+double Tensor::item_double() const { return item<double>(); }
+
+#define EMBER_INSTANTIATE_ACCESS(T)                                   \
+  template T Tensor::item<T>() const;                                 \
+  template T Tensor::at<T>(std::initializer_list<int64_t>) const;     \
+  template std::vector<T> Tensor::to_vector<T>() const;
+EMBER_INSTANTIATE_ACCESS(float)
+EMBER_INSTANTIATE_ACCESS(double)
+EMBER_INSTANTIATE_ACCESS(int32_t)
+EMBER_INSTANTIATE_ACCESS(int64_t)
+EMBER_INSTANTIATE_ACCESS(uint8_t)
+EMBER_INSTANTIATE_ACCESS(bool)
+EMBER_INSTANTIATE_ACCESS(Half)
+EMBER_INSTANTIATE_ACCESS(BFloat16)
+#undef EMBER_INSTANTIATE_ACCESS
+
+Tensor Tensor::detach() const {
+  const auto& im = checked();
+  return Tensor(std::make_shared<TensorImpl>(im.storage, im.shape, im.strides, im.offset, im.dtype,
+                                             im.version));
+}
+
+// ---- autograd accessors ----
+
+bool Tensor::requires_grad() const {
+  const auto& im = checked();
+  return im.autograd && im.autograd->requires_grad;
+}
+
+Tensor& Tensor::set_requires_grad(bool r) {
+  auto& im = checked();
+  if (r) {
+    EMBER_CHECK(is_floating(im.dtype), DTypeError,
+                "requires_grad: only floating-point tensors can require grad (dtype {})", im.dtype);
+    EMBER_CHECK(!im.autograd || !im.autograd->grad_fn, AutogradError,
+                "requires_grad: can only be set on a leaf tensor (this one is the output of {}); "
+                "use detach() first",
+                im.autograd ? im.autograd->grad_fn->name() : "");
+  }
+  if (!im.autograd) {
+    if (!r) return *this;
+    im.autograd = std::make_unique<autograd::AutogradMeta>();
+  }
+  EMBER_CHECK(r || !im.autograd->grad_fn, AutogradError,
+              "requires_grad(false): the output of {} is not a leaf; use detach()",
+              im.autograd->grad_fn ? im.autograd->grad_fn->name() : "");
+  im.autograd->requires_grad = r;
+  return *this;
+}
+
+bool Tensor::is_leaf() const {
+  const auto& im = checked();
+  return !im.autograd || !im.autograd->grad_fn;
+}
+
+Tensor Tensor::grad() const {
+  const auto& im = checked();
+  return im.autograd ? im.autograd->grad : Tensor();
+}
+
+void Tensor::set_grad(const Tensor& g) {
+  auto& im = checked();
+  if (g.defined()) {
+    EMBER_CHECK(g.shape() == im.shape, ShapeError, "set_grad: gradient shape {} != tensor shape {}",
+                shape_str(g.shape()), shape_str(im.shape));
+  }
+  if (!im.autograd) im.autograd = std::make_unique<autograd::AutogradMeta>();
+  im.autograd->grad = g;
+}
+
+void Tensor::zero_grad() {
+  auto& im = checked();
+  if (im.autograd) im.autograd->grad = Tensor();
+}
+
+std::shared_ptr<autograd::Node> Tensor::grad_fn() const {
+  const auto& im = checked();
+  return im.autograd ? im.autograd->grad_fn : nullptr;
+}
+
+void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
+  autograd::backward({*this}, {gradient}, retain_graph);
+}
+
+// ---- in-place ----
+
+namespace {
+void check_inplace(const Tensor& t, const char* op) {
+  EMBER_CHECK(!(grad_enabled() && t.requires_grad()), AutogradError,
+              "{}: in-place update of a tensor that requires grad (shape {}) while grad mode is on; "
+              "wrap it in NoGradGuard or use the out-of-place op",
+              op, shape_str(t.shape()));
+}
+}  // namespace
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  check_inplace(*this, "copy_");
+  EMBER_CHECK(src.defined(), ValueError, "copy_: source tensor is undefined");
+  Tensor s = src;
+  if (s.shape() != shape()) s = src.detach().expand(shape());
+  EMBER_KERNEL(copy, Copy, device().is_cuda() ? device() : s.device())(s, *this);
+  bump_version();
+  return *this;
+}
+
+Tensor& Tensor::fill_(double value) {
+  check_inplace(*this, "fill_");
+  EMBER_KERNEL(fill, Fill, device())(*this, value);
+  bump_version();
+  return *this;
+}
+
+}  // namespace ember

@@ -1,0 +1,29 @@
+#pragma once
+// OpenMP helpers. Work is split into fixed-size chunks chosen from the problem size, not
+// the thread count, so results that depend on the split (float sums) are the same for
+// any number of threads.
+#include <algorithm>
+#include <cstdint>
+
+namespace ember::cpu {
+
+inline constexpr int64_t kGrain = 32768;
+
+// Calls f(begin, end) over [0, n) in chunks of at least `grain` elements, in parallel
+// when there is more than one chunk.
+template <class F>
+void parallel_for(int64_t n, int64_t grain, F&& f) {
+  if (n <= 0) return;
+  int64_t chunks = (n + grain - 1) / grain;
+  if (chunks <= 1) {
+    f(int64_t{0}, n);
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) {
+    int64_t b = c * grain;
+    f(b, std::min(n, b + grain));
+  }
+}
+
+}  // namespace ember::cpu

@@ -1,0 +1,17 @@
+#include "kernels/cpu/register.h"
+
+#include "ember/core/dispatch.h"
+
+namespace ember {
+
+void register_cpu_kernels() {
+  cpu::register_copy_kernels();
+  cpu::register_unary_kernels();
+  cpu::register_binary_kernels();
+  cpu::register_reduce_kernels();
+  cpu::register_matmul_kernels();
+  cpu::register_softmax_kernels();
+  cpu::register_indexing_kernels();
+}
+
+}  // namespace ember

@@ -1,0 +1,11 @@
+#pragma once
+// One registration function per kernel file; register_cpu_kernels() calls them all.
+namespace ember::cpu {
+void register_copy_kernels();
+void register_unary_kernels();
+void register_binary_kernels();
+void register_reduce_kernels();
+void register_matmul_kernels();
+void register_softmax_kernels();
+void register_indexing_kernels();
+}  // namespace ember::cpu

@@ -28,7 +28,8 @@ struct PowScalar {
 struct RPowScalar {
   template <class T> T operator()(T x, const ScalarArgs& a) const { return std::pow(static_cast<T>(a.a), x); }
 };
-struct Relu { template <class T> T operator()(T x, const ScalarArgs&) const { return x > T(0) ? x : T(0); } };
+// x != x keeps NaN (as PyTorch) and is false for integers.
+struct Relu { template <class T> T operator()(T x, const ScalarArgs&) const { return (x > T(0) || x != x) ? x : T(0); } };
 struct LeakyRelu {
   template <class T> T operator()(T x, const ScalarArgs& a) const { return x > T(0) ? x : x * static_cast<T>(a.a); }
 };

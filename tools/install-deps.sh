@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ember builds against, if any is missing. The CUDA toolkit
+# (nvcc, cuBLAS, cuDNN) is not a Debian package here: when /usr/local/cuda is present the
+# CUDA backend is built, otherwise it is left out.
+set -euo pipefail
+packages=(cmake ninja-build ccache g++ libfmt-dev libgtest-dev libdnnl-dev zlib1g-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

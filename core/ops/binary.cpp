@@ -120,6 +120,9 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
   return y;
 }
 
+Tensor maximum(const Tensor& a, double b) { return maximum(a, scalar_like(a, b)); }
+Tensor minimum(const Tensor& a, double b) { return minimum(a, scalar_like(a, b)); }
+
 Tensor pow(const Tensor& a, const Tensor& b) {
   EMBER_CHECK(!a.defined() || is_floating(a.dtype()), DTypeError, "pow: expected floating-point tensors, got {}",
               a.dtype());

@@ -67,7 +67,9 @@ TEST(Binary, Gradcheck) {
 }
 
 TEST(Binary, ScalarForms) {
-  Tensor a = randn64({5}, 5);
+  Tensor a = away_from(randn64({5}, 5), {0.3});
+  EXPECT_GRADCHECK([](const V& in) { return maximum(in[0], 0.3) + minimum(in[0], 0.3) * 2.0; }, {a});
+  EXPECT_EQ(maximum(tensor({1.f, 5.f}), 2.0).to_vector<float>(), (std::vector<float>{2, 5}));
   EXPECT_GRADCHECK([](const V& in) { return (in[0] + 2.0) * 3.0 - 1.0; }, {a});
   EXPECT_GRADCHECK([](const V& in) { return 1.0 - in[0] / 4.0; }, {a});
 }
@@ -110,4 +112,18 @@ TEST(Binary, IntegerArithmetic) {
 TEST(Binary, NaNPropagatesThroughMaximum) {
   EXPECT_TRUE(std::isnan(maximum(tensor({NAN}), tensor({1.f})).item<float>()));
   EXPECT_TRUE(std::isnan(minimum(tensor({1.f}), tensor({NAN})).item<float>()));
+}
+
+TEST(Binary, HalfPrecisionComputesInFloat) {
+  Tensor a = randn({257}), b = randn({257});
+  for (DType d : {DType::f16, DType::bf16}) {
+    Tensor r = (a.to(d) * b.to(d) + exp(a.to(d))).to(DType::f32);
+    // each op rounds its result to the 16-bit type
+    auto round = [d](const Tensor& t) { return t.to(d).to(DType::f32); };
+    Tensor A = round(a), B = round(b);
+    Tensor ref = round(round(A * B) + round(exp(A)));
+    EXPECT_EQ(r.to_vector<float>(), ref.to_vector<float>()) << dtype_name(d);
+    EXPECT_NEAR(sum(a.to(d)).to(DType::f32).item<float>(), sum(a.to(d).to(DType::f32)).item<float>(), 0.5);
+  }
+  EXPECT_THROW(matmul(ones({2, 2}, DType::f16), ones({2, 2}, DType::f16)), DTypeError);
 }

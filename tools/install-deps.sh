@@ -3,7 +3,8 @@
 # (nvcc, cuBLAS, cuDNN) is not a Debian package here: when /usr/local/cuda is present the
 # CUDA backend is built, otherwise it is left out.
 set -euo pipefail
-packages=(cmake ninja-build ccache g++ libfmt-dev libgtest-dev libdnnl-dev zlib1g-dev)
+packages=(cmake ninja-build ccache g++ libfmt-dev libgtest-dev libdnnl-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev
+          libcli11-dev dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

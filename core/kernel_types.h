@@ -4,6 +4,8 @@
 // passed to kernels are freshly allocated and contiguous unless stated.
 #include <cstdint>
 
+#include "ember/core/ops/conv.h"
+#include "ember/core/ops/pool.h"
 #include "ember/core/tensor.h"
 
 namespace ember {
@@ -37,6 +39,26 @@ using Gather = void (*)(const Tensor& x, int64_t dim, const Tensor& index, const
 // out[i][index[i][j][k]][k] += src[i][j][k]; out is modified in place.
 using ScatterAdd = void (*)(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src);
 using IndexSelect = void (*)(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out);
+// Convolution: x [N,C,H,W], w [O,C/g,kH,kW], out [N,O,OH,OW], all contiguous.
+using Conv2d = void (*)(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& out,
+                        const Conv2dOptions& opt);
+using Conv2dBackwardData = void (*)(const Tensor& gy, const Tensor& w, const Tensor& gx, const Conv2dOptions& opt);
+// gb is undefined when the convolution has no bias.
+using Conv2dBackwardWeight = void (*)(const Tensor& x, const Tensor& gy, const Tensor& gw, const Tensor& gb,
+                                      const Conv2dOptions& opt);
+// x [N,C,H,W] contiguous -> out [N,C,OH,OW]; indices (i64, out's shape) only for max.
+using Pool2d = void (*)(const Tensor& x, const Tensor& out, const Tensor& indices, const Pool2dOptions& opt);
+// gy [N,C,OH,OW] -> gx [N,C,H,W] (zeroed by the kernel).
+using Pool2dBackward = void (*)(const Tensor& gy, const Tensor& indices, const Tensor& gx, const Pool2dOptions& opt);
+// x/out [N,C,S] contiguous; weight/bias [C] or undefined; mean/invstd [C].
+// With compute_stats, mean and invstd = 1/sqrt(biased var + eps) are written first.
+using BatchNorm = void (*)(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& mean,
+                           const Tensor& invstd, const Tensor& out, bool compute_stats, double eps);
+// training: full gradient through the batch statistics; eval: gx = gy * w * invstd.
+// gw/gb may be undefined (not needed).
+using BatchNormBackward = void (*)(const Tensor& x, const Tensor& gy, const Tensor& weight, const Tensor& mean,
+                                   const Tensor& invstd, const Tensor& gx, const Tensor& gw, const Tensor& gb,
+                                   bool training);
 }  // namespace kernel
 
 }  // namespace ember

@@ -12,6 +12,9 @@ void register_cpu_kernels() {
   cpu::register_matmul_kernels();
   cpu::register_softmax_kernels();
   cpu::register_indexing_kernels();
+  cpu::register_conv_kernels();
+  cpu::register_pool_kernels();
+  cpu::register_batch_norm_kernels();
 }
 
 }  // namespace ember

@@ -8,4 +8,7 @@ void register_reduce_kernels();
 void register_matmul_kernels();
 void register_softmax_kernels();
 void register_indexing_kernels();
+void register_conv_kernels();
+void register_pool_kernels();
+void register_batch_norm_kernels();
 }  // namespace ember::cpu

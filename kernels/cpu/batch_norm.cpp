@@ -20,7 +20,7 @@ void batch_norm_kernel(const Tensor& x, const Tensor& weight, const Tensor& bias
     T* ip = invstd.data<T>();
     const T* wp = weight.defined() ? weight.data<T>() : nullptr;
     const T* bp = bias.defined() ? bias.data<T>() : nullptr;
-    parallel_for(C, 1, [&](int64_t c0, int64_t c1) {
+    parallel_for(C, std::max<int64_t>(1, kGrain / std::max<int64_t>(N * S, 1)), [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) {
         if (compute_stats) {
           double s = 0, s2 = 0;
@@ -71,7 +71,7 @@ void batch_norm_backward_kernel(const Tensor& x, const Tensor& gy, const Tensor&
     T* gxp = gx.defined() ? gx.data<T>() : nullptr;
     T* gwp = gw.defined() ? gw.data<T>() : nullptr;
     T* gbp = gb.defined() ? gb.data<T>() : nullptr;
-    parallel_for(C, 1, [&](int64_t c0, int64_t c1) {
+    parallel_for(C, std::max<int64_t>(1, kGrain / std::max<int64_t>(N * S, 1)), [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) {
         const double m = static_cast<A>(mp[c]), is = static_cast<A>(ip[c]);
         // sum(gy) and sum(gy * xhat)

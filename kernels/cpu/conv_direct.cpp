@@ -42,7 +42,8 @@ void conv2d_direct(const Tensor& x, const Tensor& w, const Tensor& bias, const T
   const T* wp = w.data<T>();
   const T* bp = bias.defined() ? bias.data<T>() : nullptr;
   T* yp = out.data<T>();
-  parallel_for(d.N * d.O, 1, [&](int64_t b0, int64_t b1) {
+  const int64_t work = d.OH * d.OW * d.Cg * d.KH * d.KW;
+  parallel_for(d.N * d.O, std::max<int64_t>(1, kGrain / std::max<int64_t>(work, 1)), [&](int64_t b0, int64_t b1) {
     for (int64_t no = b0; no < b1; ++no) {
       int64_t n = no / d.O, oc = no % d.O, g = oc / d.Og;
       for (int64_t oh = 0; oh < d.OH; ++oh)
@@ -69,7 +70,8 @@ void conv2d_direct_backward_data(const Tensor& gy, const Tensor& w, const Tensor
   T* gxp = gx.data<T>();
   std::memset(gxp, 0, static_cast<size_t>(gx.numel()) * sizeof(T));
   // Each (n, group) writes its own slice of gx: no races.
-  parallel_for(d.N * d.G, 1, [&](int64_t b0, int64_t b1) {
+  const int64_t work = d.Og * d.OH * d.OW * d.Cg * d.KH * d.KW;
+  parallel_for(d.N * d.G, std::max<int64_t>(1, kGrain / std::max<int64_t>(work, 1)), [&](int64_t b0, int64_t b1) {
     for (int64_t ng = b0; ng < b1; ++ng) {
       int64_t n = ng / d.G, g = ng % d.G;
       for (int64_t og = 0; og < d.Og; ++og) {
@@ -99,7 +101,8 @@ void conv2d_direct_backward_weight(const Tensor& x, const Tensor& gy, const Tens
   T* gwp = gw.data<T>();
   T* gbp = gb.defined() ? gb.data<T>() : nullptr;
   std::memset(gwp, 0, static_cast<size_t>(gw.numel()) * sizeof(T));
-  parallel_for(d.O, 1, [&](int64_t o0, int64_t o1) {
+  const int64_t work = d.N * d.OH * d.OW * d.Cg * d.KH * d.KW;
+  parallel_for(d.O, std::max<int64_t>(1, kGrain / std::max<int64_t>(work, 1)), [&](int64_t o0, int64_t o1) {
     for (int64_t oc = o0; oc < o1; ++oc) {
       int64_t g = oc / d.Og;
       T bsum = T(0);

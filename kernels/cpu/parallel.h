@@ -10,7 +10,9 @@ namespace ember::cpu {
 inline constexpr int64_t kGrain = 32768;
 
 // Calls f(begin, end) over [0, n) in chunks of at least `grain` elements, in parallel
-// when there is more than one chunk.
+// when there is more than one chunk. Callers size `grain` so that a chunk is worth about
+// kGrain element-operations: a parallel region for tiny work costs more than it saves,
+// and far more when the machine is oversubscribed and spinning threads get descheduled.
 template <class F>
 void parallel_for(int64_t n, int64_t grain, F&& f) {
   if (n <= 0) return;

@@ -1,0 +1,87 @@
+// Gradient accumulation: backward on k micro-batches, each loss divided by k, then one step,
+// equals one step on the full batch (mean losses), up to float rounding.
+#include <ember/ember.h>
+#include <ember/optim/optim.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace {
+
+using namespace ember;
+using namespace ember::optim;
+
+struct Model {
+  Tensor w, b;
+  Model(const Tensor& w0, const Tensor& b0)
+      : w(w0.clone().requires_grad_()), b(b0.clone().requires_grad_()) {}
+  Tensor loss(const Tensor& x, const Tensor& y) const {
+    return mse_loss(matmul(x, w).tanh() + b, y);
+  }
+};
+
+void expect_all_close(const Tensor& a, const Tensor& b, double tol) {
+  auto va = a.to_vector<double>(), vb = b.to_vector<double>();
+  ASSERT_EQ(va.size(), vb.size());
+  for (size_t i = 0; i < va.size(); ++i)
+    EXPECT_NEAR(va[i], vb[i], tol * (1.0 + std::fabs(vb[i]))) << "element " << i;
+}
+
+template <class MakeOpt>
+void check_accumulation(MakeOpt make_opt, int micro_batches) {
+  Generator gen(11);
+  const int64_t n = 12;
+  const Tensor x = randn({n, 3}, DType::f64, Device::cpu(), &gen);
+  const Tensor y = randn({n, 2}, DType::f64, Device::cpu(), &gen);
+  const Tensor w0 = randn({3, 2}, DType::f64, Device::cpu(), &gen);
+  const Tensor b0 = randn({2}, DType::f64, Device::cpu(), &gen);
+
+  Model full(w0, b0), acc(w0, b0);
+  auto opt_full = make_opt(std::vector<Tensor>{full.w, full.b});
+  auto opt_acc = make_opt(std::vector<Tensor>{acc.w, acc.b});
+  const int64_t mb = n / micro_batches;
+  for (int step = 0; step < 3; ++step) {
+    opt_full->zero_grad();
+    full.loss(x, y).backward();
+
+    opt_acc->zero_grad();
+    for (int k = 0; k < micro_batches; ++k) {
+      Tensor xs = x.narrow(0, k * mb, mb), ys = y.narrow(0, k * mb, mb);
+      (acc.loss(xs, ys) / static_cast<double>(micro_batches)).backward();
+    }
+    expect_all_close(acc.w.grad(), full.w.grad(), 1e-13);
+    expect_all_close(acc.b.grad(), full.b.grad(), 1e-13);
+
+    opt_full->step();
+    opt_acc->step();
+    expect_all_close(acc.w, full.w, 1e-12);
+    expect_all_close(acc.b, full.b, 1e-12);
+  }
+}
+
+TEST(GradAccumulation, SgdMomentumMatchesFullBatch) {
+  check_accumulation(
+      [](std::vector<Tensor> p) {
+        return std::make_unique<SGD>(std::move(p),
+                                     SGDOptions{.lr = 0.1, .momentum = 0.9, .weight_decay = 1e-3});
+      },
+      4);
+}
+
+TEST(GradAccumulation, AdamMatchesFullBatch) {
+  check_accumulation(
+      [](std::vector<Tensor> p) {
+        return std::make_unique<Adam>(std::move(p), AdamOptions{.lr = 0.01, .amsgrad = true});
+      },
+      3);
+}
+
+TEST(GradAccumulation, AdamWMatchesFullBatch) {
+  check_accumulation(
+      [](std::vector<Tensor> p) {
+        return std::make_unique<AdamW>(std::move(p), AdamWOptions{.lr = 0.01});
+      },
+      6);
+}
+
+}  // namespace

@@ -1,0 +1,18 @@
+#pragma once
+// Everything in ember::nn: #include <ember/layers/layers.h>
+#include "ember/layers/activation.h"
+#include "ember/layers/batch_norm.h"
+#include "ember/layers/cifar_resnet.h"
+#include "ember/layers/conv.h"
+#include "ember/layers/dropout.h"
+#include "ember/layers/flatten.h"
+#include "ember/layers/init.h"
+#include "ember/layers/linear.h"
+#include "ember/layers/loss.h"
+#include "ember/layers/mlp.h"
+#include "ember/layers/models.h"
+#include "ember/layers/module.h"
+#include "ember/layers/pooling.h"
+#include "ember/layers/resnet.h"
+#include "ember/layers/resnet_blocks.h"
+#include "ember/layers/sequential.h"

@@ -1,0 +1,21 @@
+#include "ember/layers/sequential.h"
+
+namespace ember::nn {
+
+Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules) : Module("Sequential") {
+  for (const auto& m : modules) push_back(m);
+}
+
+const std::shared_ptr<Module>& Sequential::operator[](size_t i) const {
+  EMBER_CHECK(i < modules_.size(), IndexError, "Sequential: index {} out of range for {} modules", i,
+              modules_.size());
+  return modules_[i];
+}
+
+Tensor Sequential::forward(const Tensor& x) {
+  Tensor y = x;
+  for (const auto& m : modules_) y = (*m)(y);
+  return y;
+}
+
+}  // namespace ember::nn

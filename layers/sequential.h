@@ -1,0 +1,48 @@
+#pragma once
+// Sequential: runs its children in order; children are named "0", "1", ... as in PyTorch.
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ember/layers/module.h"
+
+namespace ember::nn {
+
+class Sequential : public Module {
+ public:
+  Sequential() : Module("Sequential") {}
+  Sequential(std::initializer_list<std::shared_ptr<Module>> modules);
+
+  // Appends under the name str(size()) and returns the module (typed).
+  template <class M>
+  std::shared_ptr<M> push_back(std::shared_ptr<M> module) {
+    return push_back(std::to_string(modules_.size()), std::move(module));
+  }
+  // Appends under an explicit name (PyTorch's Sequential(OrderedDict(...))).
+  template <class M>
+  std::shared_ptr<M> push_back(const std::string& name, std::shared_ptr<M> module) {
+    register_module(name, module);
+    modules_.push_back(module);
+    return module;
+  }
+
+  size_t size() const { return modules_.size(); }
+  bool empty() const { return modules_.empty(); }
+  // Throws IndexError when out of range.
+  const std::shared_ptr<Module>& operator[](size_t i) const;
+  auto begin() const { return modules_.begin(); }
+  auto end() const { return modules_.end(); }
+
+  // Each child's operator() in turn (so each checks its own input); an empty Sequential
+  // returns x.
+  Tensor forward(const Tensor& x) override;
+
+ protected:
+  explicit Sequential(std::string type_name) : Module(std::move(type_name)) {}
+
+ private:
+  std::vector<std::shared_ptr<Module>> modules_;
+};
+
+}  // namespace ember::nn

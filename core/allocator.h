@@ -19,7 +19,7 @@ class Allocator {
 Allocator* get_allocator(DeviceType type);  // throws NotImplementedError if none installed
 void set_allocator(DeviceType type, Allocator* alloc);
 
-// The CPU allocator keeps freed blocks of 1 MiB and more for reuse (up to 2 GiB).
+// The CPU allocator keeps freed blocks of 64 KiB and more for reuse (up to 2 GiB).
 // cpu_empty_cache() returns them to the system.
 void cpu_empty_cache();
 size_t cpu_cached_bytes();

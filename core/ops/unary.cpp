@@ -97,7 +97,9 @@ Tensor pow(double base, const Tensor& x) {
 Tensor relu(const Tensor& x) {
   Tensor y = run_unary(OpId::relu, x, {}, false);
   attach("relu", {x}, {y}, {y}, [](const G& g, const G& s, const auto&) {
-    return G{where(gt(s[0], 0.0), g[0], 0.0)};
+    Tensor gx = make_tensor(s[0].shape(), s[0].dtype(), s[0].device());
+    EMBER_KERNEL(relu_backward, Binary, gx.device())(g[0], s[0], gx);
+    return G{gx};
   });
   return y;
 }

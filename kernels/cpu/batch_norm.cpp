@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ember/core/dispatch.h"
+#include "kernels/cpu/accumulate.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/cpu/register.h"
 
@@ -13,6 +14,7 @@ void batch_norm_kernel(const Tensor& x, const Tensor& weight, const Tensor& bias
                        const Tensor& invstd, const Tensor& out, bool compute_stats, double eps) {
   detail::dispatch_floating(x.dtype(), "batch_norm", [&]<class T>() {
     using A = acc_t<T>;
+    using Lane = std::conditional_t<std::is_same_v<T, double>, double, float>;
     const int64_t N = x.size(0), C = x.size(1), S = x.size(2);
     const T* xp = x.data<T>();
     T* yp = out.data<T>();
@@ -23,25 +25,24 @@ void batch_norm_kernel(const Tensor& x, const Tensor& weight, const Tensor& bias
     parallel_for(C, std::max<int64_t>(1, kGrain / std::max<int64_t>(N * S, 1)), [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) {
         if (compute_stats) {
+          // One pass: sum and sum of squares, each row shifted by its first value so that
+          // E[x^2] - E[x]^2 does not cancel when the mean is large against the spread.
+          const double shift = static_cast<A>(xp[c * S]);
+          const Lane sl = static_cast<Lane>(shift);
           double s = 0, s2 = 0;
           for (int64_t n = 0; n < N; ++n) {
             const T* row = xp + (n * C + c) * S;
-            double rs = 0;
-            for (int64_t i = 0; i < S; ++i) rs += static_cast<A>(row[i]);
-            s += rs;
+            lane_sum2<Lane>(S, s, s2, [row, sl](int64_t i, Lane& a, Lane& b) {
+              Lane d = static_cast<Lane>(static_cast<A>(row[i])) - sl;
+              a += d;
+              b += d * d;
+            });
           }
-          const double m = s / static_cast<double>(N * S);
-          for (int64_t n = 0; n < N; ++n) {
-            const T* row = xp + (n * C + c) * S;
-            double rs = 0;
-            for (int64_t i = 0; i < S; ++i) {
-              double dv = static_cast<double>(static_cast<A>(row[i])) - m;
-              rs += dv * dv;
-            }
-            s2 += rs;
-          }
-          mp[c] = T(static_cast<A>(m));
-          ip[c] = T(static_cast<A>(1.0 / std::sqrt(s2 / static_cast<double>(N * S) + eps)));
+          const double count = static_cast<double>(N * S);
+          const double md = s / count;
+          const double var = std::max(s2 / count - md * md, 0.0);
+          mp[c] = T(static_cast<A>(md + shift));
+          ip[c] = T(static_cast<A>(1.0 / std::sqrt(var + eps)));
         }
         const A m = static_cast<A>(mp[c]);
         const A scale = static_cast<A>(ip[c]) * (wp ? static_cast<A>(wp[c]) : A(1));
@@ -61,6 +62,7 @@ void batch_norm_backward_kernel(const Tensor& x, const Tensor& gy, const Tensor&
                                 bool training) {
   detail::dispatch_floating(x.dtype(), "batch_norm_backward", [&]<class T>() {
     using A = acc_t<T>;
+    using Lane = std::conditional_t<std::is_same_v<T, double>, double, float>;
     const int64_t N = x.size(0), C = x.size(1), S = x.size(2);
     const double M = static_cast<double>(N * S);
     const T* xp = x.data<T>();
@@ -74,19 +76,17 @@ void batch_norm_backward_kernel(const Tensor& x, const Tensor& gy, const Tensor&
     parallel_for(C, std::max<int64_t>(1, kGrain / std::max<int64_t>(N * S, 1)), [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) {
         const double m = static_cast<A>(mp[c]), is = static_cast<A>(ip[c]);
-        // sum(gy) and sum(gy * xhat)
+        // sum(gy) and sum(gy * (x - mean)) in one pass
         double sg = 0, sgx = 0;
+        const Lane ml = static_cast<Lane>(m);
         for (int64_t n = 0; n < N; ++n) {
           const T* xr = xp + (n * C + c) * S;
           const T* gr = gp + (n * C + c) * S;
-          double a = 0, b = 0;
-          for (int64_t i = 0; i < S; ++i) {
-            double g = static_cast<A>(gr[i]);
+          lane_sum2<Lane>(S, sg, sgx, [gr, xr, ml](int64_t i, Lane& a, Lane& b) {
+            Lane g = static_cast<Lane>(static_cast<A>(gr[i]));
             a += g;
-            b += g * (static_cast<double>(static_cast<A>(xr[i])) - m);
-          }
-          sg += a;
-          sgx += b;
+            b += g * (static_cast<Lane>(static_cast<A>(xr[i])) - ml);
+          });
         }
         sgx *= is;
         if (gwp) gwp[c] = T(static_cast<A>(sgx));

@@ -29,6 +29,9 @@ struct Minimum {
     return a < b ? a : b;
   }
 };
+struct ReluBackward {
+  template <class T> T operator()(T g, T y) const { return y > T(0) ? g : T(0); }
+};
 struct Pow { template <class T> T operator()(T a, T b) const { return static_cast<T>(std::pow(a, b)); } };
 
 struct Eq { template <class T> bool operator()(T a, T b) const { return a == b; } };
@@ -58,10 +61,25 @@ void where_kernel(const Tensor& cond, const Tensor& a, const Tensor& b, const Te
   detail::dispatch_all(out.dtype(), "where", [&]<class T>() {
     auto g = make_geometry<4>({&out, &cond, &a, &b});
     for_each<4>(g, [](std::array<char*, 4> p, std::array<int64_t, 4> s, int64_t n) {
-      for (int64_t i = 0; i < n; ++i) {
-        bool c = *reinterpret_cast<const bool*>(p[1] + i * s[1]);
-        *reinterpret_cast<T*>(p[0] + i * s[0]) =
-            c ? *reinterpret_cast<const T*>(p[2] + i * s[2]) : *reinterpret_cast<const T*>(p[3] + i * s[3]);
+      T* o = reinterpret_cast<T*>(p[0]);
+      const bool* c = reinterpret_cast<const bool*>(p[1]);
+      const T* x = reinterpret_cast<const T*>(p[2]);
+      const T* y = reinterpret_cast<const T*>(p[3]);
+      const bool dense = s[0] == sizeof(T) && s[1] == sizeof(bool);
+      if (dense && s[2] == sizeof(T) && s[3] == sizeof(T)) {
+        for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? x[i] : y[i];
+      } else if (dense && s[2] == sizeof(T) && s[3] == 0) {
+        const T yv = *y;
+        for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? x[i] : yv;
+      } else if (dense && s[2] == 0 && s[3] == sizeof(T)) {
+        const T xv = *x;
+        for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? xv : y[i];
+      } else {
+        for (int64_t i = 0; i < n; ++i) {
+          bool cv = *reinterpret_cast<const bool*>(p[1] + i * s[1]);
+          *reinterpret_cast<T*>(p[0] + i * s[0]) =
+              cv ? *reinterpret_cast<const T*>(p[2] + i * s[2]) : *reinterpret_cast<const T*>(p[3] + i * s[3]);
+        }
       }
     });
   });
@@ -86,6 +104,7 @@ void register_binary_kernels() {
   reg_binary<Maximum>(OpId::maximum);
   reg_binary<Minimum>(OpId::minimum);
   reg_binary<Pow>(OpId::pow);
+  reg_binary<ReluBackward>(OpId::relu_backward);
   reg_compare<Eq>(OpId::eq);
   reg_compare<Ne>(OpId::ne);
   reg_compare<Lt>(OpId::lt);

@@ -77,20 +77,28 @@ Plan& plan_for(const Shape& xs, const Shape& ws, const Shape& ys, bool bias, con
 }
 
 // Memory in the layout `want`: wraps `ptr` directly if the layouts agree, otherwise a
-// scratch buffer (filled from ptr when `fill`).
-memory as_layout(const memory::desc& want, const memory::desc& have, void* ptr, bool fill, dnnl::stream& s) {
+// scratch buffer from ember's caching allocator (oneDNN's own would mmap and fault in
+// every activation-sized buffer on every call), filled from ptr when `fill`.
+struct Buffer {
+  memory mem;
+  Tensor hold;  // owns the scratch bytes until the primitive has run
+};
+
+Buffer as_layout(const memory::desc& want, const memory::desc& have, void* ptr, bool fill, dnnl::stream& s) {
   auto& eng = onednn_engine();
   memory user(have, eng, ptr);
-  if (want == have) return user;
-  memory m(want, eng);
+  if (want == have) return {user, Tensor()};
+  Tensor scratch = make_tensor({static_cast<int64_t>(want.get_size())}, DType::u8, Device::cpu());
+  memory m(want, eng, scratch.raw_data());
   if (fill) dnnl::reorder(user, m).execute(s, user, m);
-  return m;
+  return {m, scratch};
 }
 
-void copy_back(const memory& m, const memory::desc& have, void* ptr, dnnl::stream& s) {
+void copy_back(const Buffer& b, const memory::desc& have, void* ptr, dnnl::stream& s) {
   memory user(have, onednn_engine(), ptr);
-  if (m.get_desc() == have) return;
-  dnnl::reorder(const_cast<memory&>(m), user).execute(s, const_cast<memory&>(m), user);
+  if (b.mem.get_desc() == have) return;
+  memory m = b.mem;
+  dnnl::reorder(m, user).execute(s, m, user);
 }
 
 template <class F>
@@ -110,10 +118,10 @@ void conv2d_kernel(const Tensor& x, const Tensor& w, const Tensor& bias, const T
     Plan& p = plan_for(x.shape(), w.shape(), out.shape(), bias.defined(), o);
     if (!p.fwd) p.fwd.emplace(p.fwd_pd);
     dnnl::stream s = onednn_stream();
-    memory src = as_layout(p.fwd_pd.src_desc(), p.src_md, x.raw_data(), true, s);
-    memory wei = as_layout(p.fwd_pd.weights_desc(), p.wei_md, w.raw_data(), true, s);
-    memory dst = as_layout(p.fwd_pd.dst_desc(), p.dst_md, out.raw_data(), false, s);
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
+    Buffer src = as_layout(p.fwd_pd.src_desc(), p.src_md, x.raw_data(), true, s);
+    Buffer wei = as_layout(p.fwd_pd.weights_desc(), p.wei_md, w.raw_data(), true, s);
+    Buffer dst = as_layout(p.fwd_pd.dst_desc(), p.dst_md, out.raw_data(), false, s);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src.mem}, {DNNL_ARG_WEIGHTS, wei.mem}, {DNNL_ARG_DST, dst.mem}};
     if (bias.defined()) args.emplace(DNNL_ARG_BIAS, memory(p.bias_md, onednn_engine(), bias.raw_data()));
     p.fwd->execute(s, args);
     copy_back(dst, p.dst_md, out.raw_data(), s);
@@ -133,10 +141,10 @@ void conv2d_backward_data_kernel(const Tensor& gy, const Tensor& w, const Tensor
       p.bwd_data.emplace(p.bwd_data_pd);
     }
     dnnl::stream s = onednn_stream();
-    memory ddst = as_layout(p.bwd_data_pd.diff_dst_desc(), p.dst_md, gy.raw_data(), true, s);
-    memory wei = as_layout(p.bwd_data_pd.weights_desc(), p.wei_md, w.raw_data(), true, s);
-    memory dsrc = as_layout(p.bwd_data_pd.diff_src_desc(), p.src_md, gx.raw_data(), false, s);
-    p.bwd_data->execute(s, {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DIFF_SRC, dsrc}});
+    Buffer ddst = as_layout(p.bwd_data_pd.diff_dst_desc(), p.dst_md, gy.raw_data(), true, s);
+    Buffer wei = as_layout(p.bwd_data_pd.weights_desc(), p.wei_md, w.raw_data(), true, s);
+    Buffer dsrc = as_layout(p.bwd_data_pd.diff_src_desc(), p.src_md, gx.raw_data(), false, s);
+    p.bwd_data->execute(s, {{DNNL_ARG_DIFF_DST, ddst.mem}, {DNNL_ARG_WEIGHTS, wei.mem}, {DNNL_ARG_DIFF_SRC, dsrc.mem}});
     copy_back(dsrc, p.src_md, gx.raw_data(), s);
     s.wait();
   });
@@ -156,10 +164,11 @@ void conv2d_backward_weight_kernel(const Tensor& x, const Tensor& gy, const Tens
       p.bwd_weights.emplace(p.bwd_weights_pd);
     }
     dnnl::stream s = onednn_stream();
-    memory src = as_layout(p.bwd_weights_pd.src_desc(), p.src_md, x.raw_data(), true, s);
-    memory ddst = as_layout(p.bwd_weights_pd.diff_dst_desc(), p.dst_md, gy.raw_data(), true, s);
-    memory dwei = as_layout(p.bwd_weights_pd.diff_weights_desc(), p.wei_md, gw.raw_data(), false, s);
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_WEIGHTS, dwei}};
+    Buffer src = as_layout(p.bwd_weights_pd.src_desc(), p.src_md, x.raw_data(), true, s);
+    Buffer ddst = as_layout(p.bwd_weights_pd.diff_dst_desc(), p.dst_md, gy.raw_data(), true, s);
+    Buffer dwei = as_layout(p.bwd_weights_pd.diff_weights_desc(), p.wei_md, gw.raw_data(), false, s);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src.mem}, {DNNL_ARG_DIFF_DST, ddst.mem},
+                                         {DNNL_ARG_DIFF_WEIGHTS, dwei.mem}};
     if (gb.defined()) args.emplace(DNNL_ARG_DIFF_BIAS, memory(p.bias_md, onednn_engine(), gb.raw_data()));
     p.bwd_weights->execute(s, args);
     copy_back(dwei, p.wei_md, gw.raw_data(), s);

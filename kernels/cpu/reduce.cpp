@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "ember/core/dispatch.h"
+#include "kernels/cpu/accumulate.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/register.h"
 
@@ -47,23 +48,8 @@ struct MinOp {
   }
 };
 
-// Float sums: 16 float lanes each add 16 values, then flush into double lanes. The float
-// stage keeps the SIMD width of the data (the baseline x86-64 build has 2-wide doubles
-// only) and its error stays at a few ulps of a 16-term sum.
 inline double sum_floats(const float* x, int64_t n) {
-  constexpr int kLanes = 16, kInner = 16;
-  double acc[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes * kInner <= n; i += kLanes * kInner) {
-    float f[kLanes] = {};
-    for (int r = 0; r < kInner; ++r)
-      for (int l = 0; l < kLanes; ++l) f[l] += x[i + r * kLanes + l];
-    for (int l = 0; l < kLanes; ++l) acc[l] += f[l];
-  }
-  double r = 0;
-  for (int l = 0; l < kLanes; ++l) r += acc[l];
-  for (; i < n; ++i) r += x[i];
-  return r;
+  return lane_sum<float>(n, [x](int64_t i) { return x[i]; });
 }
 
 // Reduces n contiguous elements with 8 independent accumulators.

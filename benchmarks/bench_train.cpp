@@ -1,0 +1,98 @@
+// Training throughput of whole models on the CPU (synthetic 1x28x28 data, SGD with
+// momentum), the ember half of the comparison that run_train_bench.sh makes with
+// torch_train.py: same models, batch sizes and step. Prints one JSON line per model.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <ember/ember.h>
+#include <ember/layers/layers.h>
+#include <ember/optim/optim.h>
+
+using namespace ember;
+
+namespace {
+
+std::shared_ptr<nn::Module> small_cnn() {
+  auto s = std::make_shared<nn::Sequential>();
+  s->push_back(std::make_shared<nn::Conv2d>(1, 32, 3, Conv2dOptions{.padding = {1, 1}}));
+  s->push_back(std::make_shared<nn::BatchNorm2d>(32));
+  s->push_back(std::make_shared<nn::ReLU>());
+  s->push_back(std::make_shared<nn::MaxPool2d>(2));
+  s->push_back(std::make_shared<nn::Conv2d>(32, 64, 3, Conv2dOptions{.padding = {1, 1}}));
+  s->push_back(std::make_shared<nn::BatchNorm2d>(64));
+  s->push_back(std::make_shared<nn::ReLU>());
+  s->push_back(std::make_shared<nn::MaxPool2d>(2));
+  s->push_back(std::make_shared<nn::Flatten>());
+  s->push_back(std::make_shared<nn::Linear>(64 * 7 * 7, 128));
+  s->push_back(std::make_shared<nn::ReLU>());
+  s->push_back(std::make_shared<nn::Linear>(128, 10));
+  return s;
+}
+
+std::shared_ptr<nn::Module> make(const std::string& name) {
+  if (name == "cnn") return small_cnn();
+  nn::ModelOptions o;
+  o.in_channels = 1;
+  o.small_input = true;
+  return nn::make_model(name, o);
+}
+
+double peak_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string model = "resnet20";
+  int64_t batch = 128;
+  int steps = 10, warmup = 3;
+  bool inference = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+    if (a == "--model") model = next();
+    else if (a == "--batch") batch = std::stoll(next());
+    else if (a == "--steps") steps = std::stoi(next());
+    else if (a == "--warmup") warmup = std::stoi(next());
+    else if (a == "--inference") inference = true;
+    else {
+      std::fprintf(stderr, "usage: bench_train [--model mlp|cnn|resnet20|resnet18] [--batch B] [--steps N] "
+                           "[--warmup N] [--inference]\n");
+      return 2;
+    }
+  }
+  manual_seed(0);
+  auto net = make(model);
+  Tensor x = randn({batch, 1, 28, 28});
+  Tensor y = randint(0, 10, {batch});
+  optim::SGD opt(net->parameters(), {.lr = 0.01, .momentum = 0.9});
+  if (inference) net->eval();
+  std::vector<double> times;
+  for (int i = 0; i < warmup + steps; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    if (inference) {
+      NoGradGuard ng;
+      (*net)(x);
+    } else {
+      opt.zero_grad();
+      cross_entropy((*net)(x), y).backward();
+      opt.step();
+    }
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (i >= warmup) times.push_back(s);
+  }
+  std::sort(times.begin(), times.end());
+  double med = times[times.size() / 2];
+  std::printf("{\"model\": \"%s\", \"batch\": %lld, \"inference\": %s, \"images_per_s\": %.1f, "
+              "\"median_step_ms\": %.2f, \"peak_rss_mb\": %.1f}\n",
+              model.c_str(), static_cast<long long>(batch), inference ? "true" : "false",
+              static_cast<double>(batch) / med, med * 1e3, peak_rss_mb());
+}

@@ -1,0 +1,19 @@
+#pragma once
+// The safetensors file format: an 8-byte little-endian header length, a JSON header
+// {"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, ...} and the raw
+// little-endian tensor bytes. PyTorch and other frameworks read it directly.
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ember/core/tensor.h"
+
+namespace ember {
+
+// Writes the tensors (copied to the CPU, contiguous) to `path` through a temporary file
+// that is renamed into place, so a crash never leaves a half-written file under `path`.
+// Throws IOError naming the file on failure.
+void save_safetensors(const std::filesystem::path& path, const std::vector<std::pair<std::string, Tensor>>& tensors);
+
+}  // namespace ember

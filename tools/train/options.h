@@ -1,0 +1,37 @@
+#pragma once
+// ember-train's settings, parsed from the command line.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace ember::train {
+
+struct Options {
+  std::string model = "resnet20";
+  std::string dataset = "fashion-mnist";
+  std::string data_dir;  // empty: the dataset's default location
+  int64_t epochs = 5;
+  int64_t batch_size = 128;
+  std::optional<double> lr;  // default depends on the optimizer
+  double momentum = 0.9;
+  std::string optimizer = "sgd";
+  std::string schedule = "onecycle";
+  double warmup_epochs = 0.0;
+  double weight_decay = 5e-4;
+  bool decay_norm_and_bias = false;  // default: no weight decay on BN parameters and biases
+  double label_smoothing = 0.0;
+  std::string augment = "crop";  // none | flip | crop | crop+flip | translate
+  std::string device = "cpu";
+  int threads = 0;  // 0: OpenMP's default
+  int workers = 1;
+  uint64_t seed = 0;
+  std::string out = "runs/latest";
+  int64_t train_subset = 0;  // 0: the whole training set
+  int64_t test_subset = 0;
+  bool quiet = false;  // no live progress bar
+};
+
+// Parses argv; prints help and exits the process for --help (the tool, not the library).
+Options parse_options(int argc, char** argv);
+
+}  // namespace ember::train

@@ -1,0 +1,39 @@
+#pragma once
+// Metrics file and the end-of-run confusion matrix.
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace ember::train {
+
+struct EpochMetrics {
+  int64_t epoch;
+  double train_loss, train_acc, test_loss, test_acc, lr, seconds, images_per_s;
+};
+
+// metrics.csv in the run directory, one row per epoch, flushed after each.
+class MetricsFile {
+ public:
+  explicit MetricsFile(const std::filesystem::path& path);
+  void write(const EpochMetrics& m);
+
+ private:
+  std::filesystem::path path_;
+  std::ofstream out_;
+};
+
+class ConfusionMatrix {
+ public:
+  explicit ConfusionMatrix(int64_t classes) : n_(classes), counts_(static_cast<size_t>(classes * classes), 0) {}
+  void add(int64_t truth, int64_t predicted) { ++counts_[static_cast<size_t>(truth * n_ + predicted)]; }
+  // Rows: true class; columns: predicted; then per-class accuracy.
+  std::string render(const std::vector<std::string>& names) const;
+
+ private:
+  int64_t n_;
+  std::vector<int64_t> counts_;
+};
+
+}  // namespace ember::train

@@ -1,0 +1,32 @@
+# ember-train end to end: two short runs with the same seed must print the same metrics
+# (time columns aside) and leave metrics.csv and model.safetensors behind.
+foreach(run a b)
+  file(REMOVE_RECURSE ${WORK_DIR}/${run})
+  execute_process(COMMAND ${TRAIN} --model resnet20 --epochs 2 --train-subset 512 --test-subset 500
+                          --batch-size 64 --seed 7 --threads 2 --quiet --out ${WORK_DIR}/${run}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc)
+    message(FATAL_ERROR "ember-train failed (${rc}):\n${out}\n${err}")
+  endif()
+  foreach(f metrics.csv model.safetensors)
+    if(NOT EXISTS ${WORK_DIR}/${run}/${f})
+      message(FATAL_ERROR "ember-train did not write ${f}")
+    endif()
+  endforeach()
+  file(STRINGS ${WORK_DIR}/${run}/metrics.csv lines)
+  set(rows "")
+  foreach(line IN LISTS lines)
+    string(REPLACE "," ";" cols "${line}")
+    list(SUBLIST cols 0 6 kept)  # epoch, losses, accuracies, lr: not seconds or images/s
+    list(APPEND rows "${kept}")
+  endforeach()
+  set(rows_${run} "${rows}")
+endforeach()
+list(LENGTH lines n)
+if(NOT n EQUAL 3)
+  message(FATAL_ERROR "metrics.csv should have a header and 2 rows, got ${n} lines")
+endif()
+if(NOT rows_a STREQUAL rows_b)
+  message(FATAL_ERROR "same seed, different metrics:\n${rows_a}\n${rows_b}")
+endif()
+message(STATUS "metrics: ${rows_a}")

@@ -16,4 +16,10 @@ namespace ember {
 // Throws IOError naming the file on failure.
 void save_safetensors(const std::filesystem::path& path, const std::vector<std::pair<std::string, Tensor>>& tensors);
 
+// Reads every tensor of a safetensors file, in the header's order of data offsets, onto
+// `device`. The header is parsed strictly (see safetensors.cpp); any violation is an
+// IOError naming the file and the problem, and nothing is allocated beyond the file size.
+std::vector<std::pair<std::string, Tensor>> load_safetensors(const std::filesystem::path& path,
+                                                             Device device = Device::cpu());
+
 }  // namespace ember

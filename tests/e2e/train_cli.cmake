@@ -2,7 +2,7 @@
 # (time columns aside) and leave metrics.csv and model.safetensors behind.
 foreach(run a b)
   file(REMOVE_RECURSE ${WORK_DIR}/${run})
-  execute_process(COMMAND ${TRAIN} --model resnet20 --epochs 2 --train-subset 512 --test-subset 500
+  execute_process(COMMAND ${TRAIN} --model resnet20 --epochs 2 --train-subset 256 --test-subset 256
                           --batch-size 64 --seed 7 --threads 2 --quiet --out ${WORK_DIR}/${run}
                   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(rc)

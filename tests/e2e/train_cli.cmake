@@ -1,5 +1,9 @@
 # ember-train end to end: two short runs with the same seed must print the same metrics
 # (time columns aside) and leave metrics.csv and model.safetensors behind.
+if(NOT EXISTS /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz)
+  message(STATUS "SKIPPED: Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+  return()
+endif()
 foreach(run a b)
   file(REMOVE_RECURSE ${WORK_DIR}/${run})
   execute_process(COMMAND ${TRAIN} --model resnet20 --epochs 2 --train-subset 256 --test-subset 256

@@ -16,3 +16,4 @@
 #include "ember/layers/resnet.h"
 #include "ember/layers/resnet_blocks.h"
 #include "ember/layers/sequential.h"
+#include "ember/layers/serialize.h"

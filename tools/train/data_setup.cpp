@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <numeric>
 
+#include <ember/ember.h>
+
 namespace ember::train {
 namespace {
 
@@ -16,6 +18,33 @@ std::shared_ptr<data::InMemoryDataset> take(data::InMemoryDataset d, int64_t n) 
   std::vector<int64_t> idx(static_cast<size_t>(n));
   std::iota(idx.begin(), idx.end(), 0);
   return std::make_shared<data::InMemoryDataset>(d.subset(idx));
+}
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+// A small fixed dataset that needs no files (tests, smoke runs): 10 classes of 1x12x12 u8
+// images, each a class template (fixed random pixels) plus per-image noise. The same on every
+// machine; learnable but not trivially.
+data::InMemoryDataset synthetic(int64_t n, uint64_t salt) {
+  constexpr int64_t kPixels = 12 * 12, kClasses = 10;
+  std::vector<uint8_t> px(static_cast<size_t>(n * kPixels));
+  std::vector<int64_t> labels(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const uint64_t h = splitmix64(salt ^ static_cast<uint64_t>(i));
+    const int64_t c = static_cast<int64_t>(h % kClasses);
+    labels[static_cast<size_t>(i)] = c;
+    for (int64_t p = 0; p < kPixels; ++p) {
+      const int64_t tmpl = static_cast<int64_t>(splitmix64(1000 + static_cast<uint64_t>(c * kPixels + p)) % 160);
+      const int64_t noise = static_cast<int64_t>(splitmix64(h + static_cast<uint64_t>(p)) % 96);
+      px[static_cast<size_t>(i * kPixels + p)] = static_cast<uint8_t>(tmpl + noise);
+    }
+  }
+  return data::InMemoryDataset(from_vector(px, {n, 1, 12, 12}), from_vector(labels, {n}));
 }
 
 }  // namespace
@@ -41,8 +70,12 @@ DataSetup make_data(const Options& o) {
       train = data::load_cifar100(o.data_dir, true);
       test = data::load_cifar100(o.data_dir, false);
     }
+  } else if (o.dataset == "synthetic") {
+    train = synthetic(1024, 0x7261696eULL);
+    test = synthetic(256, 0x74657374ULL);
   } else {
-    EMBER_THROW(ValueError, "ember-train: unknown dataset '{}' (fashion-mnist, mnist, cifar10, cifar100)", o.dataset);
+    EMBER_THROW(ValueError, "ember-train: unknown dataset '{}' (fashion-mnist, mnist, cifar10, cifar100, synthetic)",
+                o.dataset);
   }
   Shape ex = train.example_shape();
   EMBER_CHECK(ex.size() == 3, ShapeError, "ember-train: expected images [C, H, W], got examples of shape {}",

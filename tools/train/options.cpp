@@ -11,7 +11,7 @@ Options parse_options(int argc, char** argv) {
   Options o;
   CLI::App app{"ember-train: train an image classifier with ember"};
   app.add_option("--model", o.model, "mlp, resnet20/32/56, resnet18/34/50 (small-image stem)")->capture_default_str();
-  app.add_option("--dataset", o.dataset, "fashion-mnist, mnist, cifar10, cifar100")->capture_default_str();
+  app.add_option("--dataset", o.dataset, "fashion-mnist, mnist, cifar10, cifar100, synthetic (1024 generated 12x12 images, for tests)")->capture_default_str();
   app.add_option("--data-dir", o.data_dir, "where the dataset's files are (default: Debian's location)");
   app.add_option("--epochs", o.epochs)->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--batch-size", o.batch_size)->check(CLI::PositiveNumber)->capture_default_str();
@@ -36,11 +36,25 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--train-subset", o.train_subset, "use only the first N training images (0: all)");
   app.add_option("--test-subset", o.test_subset, "use only the first N test images (0: all)");
   app.add_flag("--quiet", o.quiet, "no live progress bar");
+  app.add_option("--checkpoint-every", o.checkpoint_every,
+                 "write a checkpoint every N steps under OUT/checkpoints (0: at the end of each epoch)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--keep", o.keep, "how many checkpoints to keep")->check(CLI::PositiveNumber)->capture_default_str();
+  auto* resume = app.add_option("--resume", o.resume,
+                                "continue the run in DIR from its latest checkpoint (or from a checkpoint directory); "
+                                "the training options must be the same as the run's");
+  app.add_option("--stop-after-steps", o.stop_after_steps,
+                 "stop after N optimizer steps, writing a checkpoint (0: train all epochs)")
+      ->check(CLI::NonNegativeNumber);
+  auto* out = app.get_option("--out");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     std::exit(app.exit(e));
   }
+  // --resume continues in the run's own directory: its checkpoints and metrics.csv live there.
+  if (resume->count() > 0 && out->count() == 0) o.out.clear();
   return o;
 }
 

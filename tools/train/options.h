@@ -29,6 +29,15 @@ struct Options {
   int64_t train_subset = 0;  // 0: the whole training set
   int64_t test_subset = 0;
   bool quiet = false;  // no live progress bar
+  // Checkpoints (see checkpoint.h): every N optimizer steps, or at the end of each epoch
+  // when 0; the newest `keep` are kept. `resume` is a run directory (continue from its latest
+  // checkpoint, in that directory) or one checkpoint directory.
+  int64_t checkpoint_every = 0;
+  int keep = 3;
+  std::string resume;
+  // Stops (after writing a checkpoint) once this many optimizer steps are done: for
+  // time-boxed jobs and for the resume tests. 0: run all epochs.
+  int64_t stop_after_steps = 0;
 };
 
 // Parses argv; prints help and exits the process for --help (the tool, not the library).

@@ -46,6 +46,19 @@ void Progress::draw(bool final) const {
   std::fflush(stderr);
 }
 
+double Progress::elapsed() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void Progress::restore(int64_t batches_done, int64_t seen, int64_t correct, double loss_sum, double elapsed_seconds) {
+  done_ = batches_done;
+  seen_ = seen;
+  correct_ = correct;
+  loss_sum_ = loss_sum;
+  start_ = std::chrono::steady_clock::now() -
+           std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(elapsed_seconds));
+}
+
 double Progress::finish() {
   if (live_) draw(true);
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

@@ -16,6 +16,14 @@ class Progress {
   double mean_loss() const { return seen_ ? loss_sum_ / static_cast<double>(seen_) : 0.0; }
   double accuracy() const { return seen_ ? static_cast<double>(correct_) / static_cast<double>(seen_) : 0.0; }
   double images_per_second() const;
+  // Running totals, saved by a mid-epoch checkpoint and given back to restore() on resume so
+  // that the epoch's mean loss and accuracy come out as if it had never stopped.
+  int64_t batches_done() const { return done_; }
+  int64_t seen() const { return seen_; }
+  int64_t correct() const { return correct_; }
+  double loss_sum() const { return loss_sum_; }
+  double elapsed() const;
+  void restore(int64_t batches_done, int64_t seen, int64_t correct, double loss_sum, double elapsed_seconds);
 
  private:
   void draw(bool final) const;

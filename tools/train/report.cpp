@@ -6,17 +6,24 @@
 
 namespace ember::train {
 
-MetricsFile::MetricsFile(const std::filesystem::path& path) : path_(path), out_(path) {
+MetricsFile::MetricsFile(const std::filesystem::path& path, const std::vector<EpochMetrics>& done)
+    : path_(path), out_(path) {
   EMBER_CHECK(out_.good(), IOError, "ember-train: cannot write {}", path.string());
   out_ << "epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds,images_per_s\n";
+  for (const EpochMetrics& m : done) put(m);
   out_.flush();
+  EMBER_CHECK(out_.good(), IOError, "ember-train: writing {} failed", path_.string());
 }
 
 void MetricsFile::write(const EpochMetrics& m) {
-  out_ << fmt::format("{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6g},{:.2f},{:.1f}\n", m.epoch, m.train_loss, m.train_acc,
-                      m.test_loss, m.test_acc, m.lr, m.seconds, m.images_per_s);
+  put(m);
   out_.flush();
   EMBER_CHECK(out_.good(), IOError, "ember-train: writing {} failed", path_.string());
+}
+
+void MetricsFile::put(const EpochMetrics& m) {
+  out_ << fmt::format("{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6g},{:.2f},{:.1f}\n", m.epoch, m.train_loss, m.train_acc,
+                      m.test_loss, m.test_acc, m.lr, m.seconds, m.images_per_s);
 }
 
 std::string ConfusionMatrix::render(const std::vector<std::string>& names) const {

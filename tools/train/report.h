@@ -16,10 +16,14 @@ struct EpochMetrics {
 // metrics.csv in the run directory, one row per epoch, flushed after each.
 class MetricsFile {
  public:
-  explicit MetricsFile(const std::filesystem::path& path);
+  // Starts the file with the header and the rows of `done` (the epochs a resumed run already
+  // has, from its checkpoint: rows a crashed run wrote after that checkpoint are dropped).
+  explicit MetricsFile(const std::filesystem::path& path, const std::vector<EpochMetrics>& done = {});
   void write(const EpochMetrics& m);
 
  private:
+  void put(const EpochMetrics& m);
+
   std::filesystem::path path_;
   std::ofstream out_;
 };

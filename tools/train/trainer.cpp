@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <unistd.h>
 
 #include <ember/ember.h>
@@ -11,6 +13,7 @@
 #include <ember/layers/layers.h>
 #include <ember/optim/optim.h>
 
+#include "tools/train/checkpoint.h"
 #include "tools/train/data_setup.h"
 #include "tools/train/progress.h"
 #include "tools/train/report.h"
@@ -78,11 +81,76 @@ EvalResult evaluate(nn::Module& model, data::DataLoader& loader, Device dev, Con
           seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0};
 }
 
+// The run directory that --resume names (a run directory, or one of its checkpoints).
+std::filesystem::path resume_run_dir(const std::filesystem::path& resume) {
+  std::error_code ec;
+  if (std::filesystem::exists(resume / "state.json", ec)) return resume.parent_path().parent_path();
+  return resume;
+}
+
+// Puts a loaded checkpoint into the freshly built trainer. Everything that can be checked
+// without changing anything is checked first; the optimizer's and the module's loads then
+// check their own dicts before they change anything.
+void restore(const Checkpoint& c, nn::Module& model, optim::Optimizer& opt, optim::LRScheduler* schedule,
+             Generator& init_gen, int64_t steps_per_epoch) {
+  EMBER_CHECK(c.position.batch <= steps_per_epoch, ValueError,
+              "ember-train: the checkpoint is at batch {} of an epoch, which has {} batches", c.position.batch,
+              steps_per_epoch);
+  EMBER_CHECK(c.has_schedule == (schedule != nullptr), ValueError,
+              "ember-train: the checkpoint {} a learning-rate schedule state, this run {}",
+              c.has_schedule ? "has" : "has no", schedule ? "uses one" : "none");
+  if (schedule) {
+    auto it = c.schedule.strings.find("type");
+    EMBER_CHECK(it != c.schedule.strings.end() && it->second == schedule->name(), ValueError,
+                "ember-train: the checkpoint's schedule is '{}', this run's is '{}'",
+                it == c.schedule.strings.end() ? "?" : it->second, schedule->name());
+  }
+  std::map<std::string, const Tensor*> saved;
+  for (const auto& [name, t] : c.model) saved[name] = &t;
+  std::string problems;
+  nn::StateDict current = model.state_dict();
+  for (const auto& [name, t] : current) {
+    auto it = saved.find(name);
+    if (it == saved.end()) {
+      problems += fmt::format("\n  missing: {}", name);
+    } else if (it->second->shape() != t.shape() || it->second->dtype() != t.dtype()) {
+      problems += fmt::format("\n  {}: checkpoint {} {}, model {} {}", name, shape_str(it->second->shape()),
+                              it->second->dtype(), shape_str(t.shape()), t.dtype());
+    }
+  }
+  for (const auto& [name, t] : c.model)
+    if (!current.contains(name)) problems += fmt::format("\n  unexpected: {}", name);
+  EMBER_CHECK(problems.empty(), ValueError, "ember-train: the checkpoint's model does not fit this model:{}", problems);
+
+  opt.load_state_dict(c.optimizer);
+  nn::StateDict weights;
+  for (const auto& [name, t] : c.model) weights.insert(name, t);
+  model.load_state_dict(weights);
+  if (schedule) schedule->load_state_dict(c.schedule);
+  default_generator().set_state(c.default_rng.seed, c.default_rng.offset);
+  init_gen.set_state(c.init_rng.seed, c.init_rng.offset);
+}
+
 }  // namespace
 
-double run(const Options& o) {
+RunResult run(const Options& o) {
+  namespace fs = std::filesystem;
   if (o.threads > 0) omp_set_num_threads(o.threads);
   const Device dev = parse_device(o.device);
+
+  // Read and check the checkpoint before building anything.
+  std::optional<Checkpoint> resumed;
+  fs::path run_dir = o.out;
+  if (!o.resume.empty()) {
+    resumed = load_checkpoint(o.resume);
+    check_resume_options(resumed->options, o, o.resume);
+    if (run_dir.empty()) run_dir = resume_run_dir(o.resume);
+    if (resumed->options.threads != o.threads && dev.type == DeviceType::CPU)
+      fmt::print(stderr, "ember-train: warning: resuming with --threads {} (the checkpoint used {}): the numbers "
+                         "may differ in the last bits from an uninterrupted run\n", o.threads, resumed->options.threads);
+  }
+  EMBER_CHECK(!run_dir.empty(), ValueError, "ember-train: --out is empty");
+
   manual_seed(o.seed);
   Generator init_gen(o.seed);
 
@@ -103,23 +171,64 @@ double run(const Options& o) {
               o.batch_size, d.train->dataset().size());
   auto schedule = make_schedule(o, *opt, lr, steps);
 
-  std::filesystem::create_directories(o.out);
-  MetricsFile metrics(std::filesystem::path(o.out) / "metrics.csv");
+  RunResult result;
+  data::LoaderPosition pos;
+  EpochProgress partial;
+  int64_t step = 0;
+  if (resumed) {
+    restore(*resumed, *model, *opt, schedule.get(), init_gen, steps);
+    pos = resumed->position;
+    partial = resumed->progress;
+    step = resumed->step;
+    result.metrics = resumed->metrics;
+  }
+
+  fs::create_directories(run_dir);
+  MetricsFile metrics(run_dir / "metrics.csv", result.metrics);
   fmt::print("ember-train: {} on {} ({} train / {} test images, {}x{}x{}), {} parameters, device {}, {} threads\n",
              o.model, o.dataset, d.train->dataset().size(), d.test->dataset().size(), d.channels, d.height, d.width,
              model->num_parameters(), dev, omp_get_max_threads());
   fmt::print("  optimizer {} lr {} (schedule {}, warmup {} epochs), weight decay {}, batch {}, augment {}, seed {}\n",
              o.optimizer, lr, o.schedule, o.warmup_epochs, o.weight_decay, o.batch_size, o.augment, o.seed);
+  if (resumed)
+    fmt::print("  resumed from {} at epoch {} batch {} (step {})\n", o.resume, pos.epoch + 1, pos.batch, step);
   std::fflush(stdout);
 
+  auto save = [&](data::LoaderPosition at, const Progress* bar, double lr_now) {
+    Checkpoint c;
+    c.step = step;
+    c.position = at;
+    c.default_rng = {default_generator().seed(), default_generator().offset()};
+    c.init_rng = {init_gen.seed(), init_gen.offset()};
+    c.options = o;
+    c.options.out = run_dir.string();
+    c.options.resume.clear();
+    for (const auto& [name, t] : model->state_dict()) c.model.emplace_back(name, t);
+    c.optimizer = opt->state_dict();
+    if (schedule) {
+      c.has_schedule = true;
+      c.schedule = schedule->state_dict();
+    }
+    c.metrics = result.metrics;
+    if (bar && at.batch > 0)
+      c.progress = {bar->batches_done(), bar->seen(), bar->correct(), bar->loss_sum(), bar->elapsed(), lr_now};
+    return save_checkpoint(run_dir, c, o.keep);
+  };
+  const auto stop_now = [&] { return o.stop_after_steps > 0 && step >= o.stop_after_steps; };
+
   const bool live = !o.quiet && isatty(fileno(stderr));
-  double test_acc = 0;
+  double test_acc = result.metrics.empty() ? 0.0 : result.metrics.back().test_acc;
   ConfusionMatrix confusion(d.num_classes);
   model->train();
-  for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
+  for (int64_t epoch = pos.epoch; epoch < o.epochs; ++epoch) {
     Progress bar(fmt::format("epoch {}/{}", epoch + 1, o.epochs), steps, live);
-    d.train->begin_epoch(epoch);
+    const int64_t first = epoch == pos.epoch ? pos.batch : 0;
     double lr_now = opt->param_groups()[0].lr.value_or(lr);
+    if (first > 0) {
+      bar.restore(partial.batches, partial.seen, partial.correct, partial.loss_sum, partial.seconds);
+      lr_now = partial.lr;
+    }
+    d.train->begin_epoch(epoch, first);
     while (auto b = d.train->next()) {
       Tensor x = b->inputs.to(dev), y = b->targets.to(dev);
       Tensor logits = (*model)(x);
@@ -128,6 +237,7 @@ double run(const Options& o) {
       loss.backward();
       opt->step();
       if (schedule) schedule->step();
+      ++step;
       const double lv = loss.item<double>();
       EMBER_CHECK(std::isfinite(lv), ValueError,
                   "ember-train: the loss became {} at epoch {} batch {}; lower --lr (now {})", lv, epoch + 1,
@@ -138,6 +248,17 @@ double run(const Options& o) {
         correct = sum(eq(argmax(logits, 1), y)).item<int64_t>();
       }
       bar.update(y.numel(), lv, correct);
+      // Mid-epoch checkpoints; one that falls on the epoch's last batch waits for its evaluation.
+      if (b->index + 1 < steps && ((o.checkpoint_every > 0 && step % o.checkpoint_every == 0) || stop_now())) {
+        save({epoch, b->index + 1}, &bar, lr_now);
+        if (stop_now()) {
+          if (live) bar.finish();
+          fmt::print("stopped after step {} (--stop-after-steps); resume with --resume {}\n", step, run_dir.string());
+          result.steps = step;
+          result.stopped = true;
+          return result;
+        }
+      }
     }
     const double secs = bar.finish();
     const bool last = epoch + 1 == o.epochs;
@@ -146,17 +267,33 @@ double run(const Options& o) {
     const double ips = static_cast<double>(steps * o.batch_size) / secs;
     fmt::print("epoch {:>3}  train loss {:.4f} acc {:6.2f}%  test loss {:.4f} acc {:6.2f}%  lr {:.4g}  {:.1f}s  {:.0f} img/s\n",
                epoch + 1, bar.mean_loss(), 100 * bar.accuracy(), ev.loss, 100 * ev.acc, lr_now, secs, ips);
+    EpochMetrics row{epoch + 1, bar.mean_loss(), bar.accuracy(), ev.loss, ev.acc, lr_now, secs, ips};
+    metrics.write(row);
+    result.metrics.push_back(row);
+    const bool stop = stop_now() && !last;
+    if (o.checkpoint_every == 0 || step % o.checkpoint_every == 0 || last || stop) {
+      fs::path where = save({epoch + 1, 0}, nullptr, lr_now);
+      fmt::print("  checkpoint {}\n", where.string());
+    }
     std::fflush(stdout);
-    metrics.write({epoch + 1, bar.mean_loss(), bar.accuracy(), ev.loss, ev.acc, lr_now, secs, ips});
+    if (stop) {
+      fmt::print("stopped after step {} (--stop-after-steps); resume with --resume {}\n", step, run_dir.string());
+      result.steps = step;
+      result.stopped = true;
+      return result;
+    }
   }
   fmt::print("\nconfusion matrix (test set)\n{}", confusion.render(d.class_names));
   std::vector<std::pair<std::string, Tensor>> weights;
   for (const auto& [name, t] : model->state_dict()) weights.emplace_back(name, t);
-  auto weights_path = std::filesystem::path(o.out) / "model.safetensors";
+  auto weights_path = run_dir / "model.safetensors";
   save_safetensors(weights_path, weights);
-  fmt::print("final test accuracy {:.2f}%; wrote {} and {}\n", 100 * test_acc,
-             (std::filesystem::path(o.out) / "metrics.csv").string(), weights_path.string());
-  return test_acc;
+  fmt::print("final test accuracy {:.2f}%; wrote {} and {}\n", 100 * test_acc, (run_dir / "metrics.csv").string(),
+             weights_path.string());
+  result.test_acc = test_acc;
+  result.steps = step;
+  result.weights = std::move(weights);
+  return result;
 }
 
 }  // namespace ember::train

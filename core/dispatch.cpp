@@ -70,7 +70,7 @@ void* lookup_kernel(OpId op, DeviceType dev, const char* family) {
   void* fn = table().fns[static_cast<int>(op)][static_cast<int>(dev)];
   if (fn == nullptr) {
     if (dev == DeviceType::CUDA && !cuda_compiled())
-      EMBER_THROW(NotImplementedError, "{}: this build of ember has no CUDA backend (EMBER_CUDA=OFF)",
+      EMBER_THROW(NotImplementedError, "{}: no kernel for cuda: this build of ember has no CUDA backend (EMBER_CUDA=OFF)",
                   op_name(op));
     EMBER_THROW(NotImplementedError, "{}: no kernel registered for device type {}", op_name(op),
                 device_type_name(dev));

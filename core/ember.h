@@ -1,5 +1,6 @@
 #pragma once
 // Everything a user of ember's core needs: #include <ember/ember.h>
+#include "ember/core/anomaly.h"
 #include "ember/core/autograd/engine.h"
 #include "ember/core/autograd/grad_mode.h"
 #include "ember/core/device.h"

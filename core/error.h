@@ -42,6 +42,11 @@ class AutogradError : public Error {
  public:
   using Error::Error;
 };
+// Anomaly mode (core/anomaly.h) found a NaN or Inf in an op's output or in a gradient.
+class AnomalyError : public Error {
+ public:
+  using Error::Error;
+};
 class CudaError : public Error {
  public:
   using Error::Error;

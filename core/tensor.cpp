@@ -35,8 +35,15 @@ Tensor make_view(const Tensor& base, Shape shape, Strides strides, int64_t offse
                                              base.impl()->version));
 }
 
-int64_t Tensor::size(int64_t d) const { return shape()[wrap_dim(d, dim(), "size")]; }
-int64_t Tensor::stride(int64_t d) const { return strides()[wrap_dim(d, dim(), "stride")]; }
+// wrap_dim accepts dim 0 and -1 for a 0-d tensor (as reductions do), which has no size to return.
+int64_t Tensor::size(int64_t d) const {
+  EMBER_CHECK(dim() > 0, IndexError, "size: a 0-d tensor has no dim {}", d);
+  return shape()[wrap_dim(d, dim(), "size")];
+}
+int64_t Tensor::stride(int64_t d) const {
+  EMBER_CHECK(dim() > 0, IndexError, "stride: a 0-d tensor has no dim {}", d);
+  return strides()[wrap_dim(d, dim(), "stride")];
+}
 
 bool Tensor::is_contiguous() const {
   const auto& sh = shape();
@@ -185,7 +192,12 @@ Tensor& Tensor::copy_(const Tensor& src) {
   check_inplace(*this, "copy_");
   EMBER_CHECK(src.defined(), ValueError, "copy_: source tensor is undefined");
   Tensor s = src;
-  if (s.shape() != shape()) s = src.detach().expand(shape());
+  if (s.shape() != shape()) {
+    EMBER_CHECK(broadcast_shapes(shape(), s.shape(), "copy_") == shape(), ShapeError,
+                "copy_: a source of shape {} cannot be broadcast into a tensor of shape {}",
+                shape_str(s.shape()), shape_str(shape()));
+    s = src.detach().expand(shape());
+  }
   EMBER_KERNEL(copy, Copy, device().is_cuda() ? device() : s.device())(s, *this);
   bump_version();
   return *this;

@@ -128,6 +128,7 @@ Tensor Tensor::transpose(int64_t d0, int64_t d1) const {
 }
 
 Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const {
+  EMBER_CHECK(dim() > 0, IndexError, "slice: cannot slice a 0-d tensor");
   d = wrap_dim(d, dim(), "slice");
   EMBER_CHECK(step > 0, ValueError, "slice: step must be positive, got {}", step);
   const int64_t n = shape()[d];
@@ -152,6 +153,7 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
 }
 
 Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
+  EMBER_CHECK(dim() > 0, IndexError, "narrow: cannot narrow a 0-d tensor");
   d = wrap_dim(d, dim(), "narrow");
   const int64_t n = shape()[d];
   if (start < 0) start += n;
@@ -162,6 +164,7 @@ Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
 }
 
 Tensor Tensor::select(int64_t d, int64_t index) const {
+  EMBER_CHECK(dim() > 0, IndexError, "select: cannot select from a 0-d tensor");
   d = wrap_dim(d, dim(), "select");
   const int64_t n = shape()[d];
   EMBER_CHECK(index >= -n && index < n, IndexError, "select: index {} is out of range for dim {} of size {}", index,

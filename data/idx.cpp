@@ -126,12 +126,16 @@ Tensor read_idx(const fs::path& path) {
               ndim, 4 * ndim, got);
   Shape shape(ndim);
   uint64_t count = 1;
+  // The product of the dims with zeros counted as 1 must fit too: a tensor's strides are
+  // computed that way, so dims [0, 2^32-1, 2^32-1] (no elements) would still overflow them.
+  uint64_t span = 1;
   for (int d = 0; d < ndim; ++d) {
     shape[d] = load_be32(dimbuf.data() + 4 * d);
-    EMBER_CHECK(!__builtin_mul_overflow(count, static_cast<uint64_t>(shape[d]), &count) &&
-                    count <= uint64_t(std::numeric_limits<int64_t>::max()) / 8,
+    EMBER_CHECK(!__builtin_mul_overflow(span, std::max<uint64_t>(shape[d], 1), &span) &&
+                    span <= uint64_t(std::numeric_limits<int64_t>::max()) / 8,
                 IOError, "idx: {}: dims {} overflow: the element count does not fit in 64 bits", ps,
                 shape_str(shape));
+    count *= static_cast<uint64_t>(shape[d]);  // <= span: no overflow
   }
   const uint64_t header = 4 + 4 * uint64_t(ndim);
   const uint64_t data_bytes = count * ti.size;

@@ -4,7 +4,9 @@
 # CUDA backend is built, otherwise it is left out.
 set -euo pipefail
 packages=(cmake ninja-build ccache g++ libfmt-dev libgtest-dev libdnnl-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev
-          libcli11-dev nlohmann-json3-dev dataset-fashion-mnist)
+          libcli11-dev nlohmann-json3-dev dataset-fashion-mnist
+          # clang with libFuzzer, the sanitizer runtimes and its OpenMP: tools/fuzz.sh
+          clang-14 libclang-rt-14-dev libomp-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

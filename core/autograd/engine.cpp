@@ -4,6 +4,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "ember/core/anomaly.h"
 #include "ember/core/autograd/grad_mode.h"
 #include "ember/core/autograd/node.h"
 #include "ember/core/ops/factory.h"
@@ -110,7 +111,16 @@ std::vector<Tensor> execute(const std::vector<Edge>& root_edges, const std::vect
     }
     if (capture) captured[n] = st.buffer;
     if (!st.runs) continue;
-    std::vector<Tensor> in_grads = n->apply(std::move(st.buffer));
+    std::vector<Tensor> in_grads;
+    if (detect_anomaly()) [[unlikely]] {
+      {
+        anomaly::BackwardScope scope;
+        in_grads = n->apply(std::move(st.buffer));
+      }
+      anomaly::check_backward(*n, in_grads);
+    } else {
+      in_grads = n->apply(std::move(st.buffer));
+    }
     st.buffer.clear();
     if (!retain_graph && !dynamic_cast<AccumulateGrad*>(n)) {
       n->release_saved();

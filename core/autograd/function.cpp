@@ -1,5 +1,9 @@
 #include "ember/core/autograd/function.h"
 
+#include <string_view>
+
+#include "ember/core/anomaly.h"
+
 #include "ember/core/ops/reduce.h"
 
 namespace ember::autograd {
@@ -55,9 +59,20 @@ void FnNode::release_saved() {
   for (SavedTensor& s : saved_) s.release();
 }
 
+namespace {
+bool is_view_op(std::string_view name) {
+  return name == "view" || name == "permute" || name == "slice" || name == "expand";
+}
+}  // namespace
+
 void attach(const char* name, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
             const std::vector<Tensor>& to_save, FnNode::Backward backward) {
-  if (!needs_grad(inputs)) return;
+  const bool recorded = needs_grad(inputs);
+  // Views compute nothing: a NaN seen through one was made by the op that produced its
+  // input, which checks (and is named) when it attaches, often just after its own view.
+  if (detect_anomaly() && !is_view_op(name)) [[unlikely]]
+    anomaly::check_forward(name, inputs, outputs, recorded);
+  if (!recorded) return;
   auto node = std::make_shared<FnNode>(name, std::move(backward), to_save);
   record(node, inputs, outputs);
 }

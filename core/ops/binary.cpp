@@ -45,7 +45,10 @@ Tensor arith(OpId op, const Tensor& a, const Tensor& b) {
   return run_binary(op, a, b, a.dtype(), false);
 }
 
-Tensor scalar_like(const Tensor& a, double v) { return full({}, v, a.dtype(), a.device()); }
+Tensor scalar_like(const Tensor& a, double v, const char* op) {
+  EMBER_CHECK(a.defined(), ValueError, "{}: an operand is undefined", op);
+  return full({}, v, a.dtype(), a.device());
+}
 
 }  // namespace
 
@@ -120,8 +123,8 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
   return y;
 }
 
-Tensor maximum(const Tensor& a, double b) { return maximum(a, scalar_like(a, b)); }
-Tensor minimum(const Tensor& a, double b) { return minimum(a, scalar_like(a, b)); }
+Tensor maximum(const Tensor& a, double b) { return maximum(a, scalar_like(a, b, "maximum")); }
+Tensor minimum(const Tensor& a, double b) { return minimum(a, scalar_like(a, b, "minimum")); }
 
 Tensor pow(const Tensor& a, const Tensor& b) {
   EMBER_CHECK(!a.defined() || is_floating(a.dtype()), DTypeError, "pow: expected floating-point tensors, got {}",
@@ -142,7 +145,7 @@ Tensor pow(const Tensor& a, const Tensor& b) {
 
 #define EMBER_COMPARE(name)                                                                       \
   Tensor name(const Tensor& a, const Tensor& b) { return run_binary(OpId::name, a, b, DType::boolean, true); } \
-  Tensor name(const Tensor& a, double b) { return name(a, scalar_like(a, b)); }
+  Tensor name(const Tensor& a, double b) { return name(a, scalar_like(a, b, #name)); }
 EMBER_COMPARE(eq)
 EMBER_COMPARE(ne)
 EMBER_COMPARE(lt)
@@ -172,7 +175,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor where(const Tensor& cond, const Tensor& a, double b) { return where(cond, a, scalar_like(a, b)); }
+Tensor where(const Tensor& cond, const Tensor& a, double b) { return where(cond, a, scalar_like(a, b, "where")); }
 
 Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
@@ -185,7 +188,9 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
   EMBER_CHECK(!(grad_enabled() && requires_grad()), AutogradError,
               "add_: in-place update of a tensor that requires grad while grad mode is on");
   check_pair(*this, other, "add_");
-  broadcast_shapes(shape(), other.shape(), "add_");
+  EMBER_CHECK(broadcast_shapes(shape(), other.shape(), "add_") == shape(), ShapeError,
+              "add_: an operand of shape {} cannot be broadcast into the in-place result of shape {}",
+              shape_str(other.shape()), shape_str(shape()));
   Tensor o = alpha == 1.0 ? other.detach() : affine(other.detach(), alpha, 0.0);
   Tensor eo = o.expand(shape());
   EMBER_KERNEL(add, Binary, device())(detach(), eo, *this);
@@ -205,7 +210,9 @@ Tensor& Tensor::mul_(const Tensor& other) {
   EMBER_CHECK(!(grad_enabled() && requires_grad()), AutogradError,
               "mul_: in-place update of a tensor that requires grad while grad mode is on");
   check_pair(*this, other, "mul_");
-  broadcast_shapes(shape(), other.shape(), "mul_");
+  EMBER_CHECK(broadcast_shapes(shape(), other.shape(), "mul_") == shape(), ShapeError,
+              "mul_: an operand of shape {} cannot be broadcast into the in-place result of shape {}",
+              shape_str(other.shape()), shape_str(shape()));
   EMBER_KERNEL(mul, Binary, device())(detach(), other.detach().expand(shape()), *this);
   bump_version();
   return *this;

@@ -18,6 +18,7 @@ Tensor copy_into_new(const Tensor& src, DType dtype, Device device) {
 }  // namespace
 
 Tensor to_device(const Tensor& x, Device device) {
+  EMBER_CHECK(x.defined(), ValueError, "to_device: input is undefined");
   if (x.device() == device) return x;
   Tensor out = copy_into_new(x, x.dtype(), device);
   Device from = x.device();
@@ -28,6 +29,7 @@ Tensor to_device(const Tensor& x, Device device) {
 }
 
 Tensor to_dtype(const Tensor& x, DType dtype) {
+  EMBER_CHECK(x.defined(), ValueError, "to_dtype: input is undefined");
   if (x.dtype() == dtype) return x;
   Tensor out = copy_into_new(x, dtype, x.device());
   DType from = x.dtype();
@@ -39,11 +41,13 @@ Tensor to_dtype(const Tensor& x, DType dtype) {
 }
 
 Tensor contiguous(const Tensor& x) {
+  EMBER_CHECK(x.defined(), ValueError, "contiguous: input is undefined");
   if (x.is_contiguous()) return x;
   return clone(x);
 }
 
 Tensor clone(const Tensor& x) {
+  EMBER_CHECK(x.defined(), ValueError, "clone: input is undefined");
   Tensor out = copy_into_new(x, x.dtype(), x.device());
   attach("clone", {x}, {out}, {}, [](const auto& g, const auto&, const auto&) { return std::vector<Tensor>{g[0]}; });
   return out;

@@ -73,8 +73,9 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype, Device dev
 }
 
 Tensor eye(int64_t n, int64_t m, DType dtype, Device device) {
-  if (m < 0) m = n;
   EMBER_CHECK(n >= 0, ValueError, "eye: n must be >= 0, got {}", n);
+  EMBER_CHECK(m >= -1, ValueError, "eye: m must be >= 0 (or -1 for m = n), got {}", m);
+  if (m < 0) m = n;
   return host_then_move(generate({n, m}, dtype, [m](int64_t i) { return (i / m == i % m) ? 1.0 : 0.0; }), device);
 }
 
@@ -125,6 +126,7 @@ Tensor randint(int64_t low, int64_t high, Shape shape, DType dtype, Device devic
 }
 
 Tensor bernoulli(const Tensor& p, Generator* gen) {
+  EMBER_CHECK(p.defined(), ValueError, "bernoulli: probabilities are undefined");
   EMBER_CHECK(is_floating(p.dtype()), DTypeError, "bernoulli: probabilities must be floating point, got {}",
               p.dtype());
   Tensor probs = p.detach().to(Device::cpu()).to(DType::f64).contiguous();
@@ -157,10 +159,26 @@ Tensor bernoulli(Shape shape, double p, DType dtype, Device device, Generator* g
                         device);
 }
 
-Tensor empty_like(const Tensor& t) { return empty(t.shape(), t.dtype(), t.device()); }
-Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype(), t.device()); }
-Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype(), t.device()); }
-Tensor full_like(const Tensor& t, double v) { return full(t.shape(), v, t.dtype(), t.device()); }
+static const Tensor& defined_or_throw(const Tensor& t, const char* op) {
+  EMBER_CHECK(t.defined(), ValueError, "{}: input is undefined", op);
+  return t;
+}
+Tensor empty_like(const Tensor& t) {
+  defined_or_throw(t, "empty_like");
+  return empty(t.shape(), t.dtype(), t.device());
+}
+Tensor zeros_like(const Tensor& t) {
+  defined_or_throw(t, "zeros_like");
+  return zeros(t.shape(), t.dtype(), t.device());
+}
+Tensor ones_like(const Tensor& t) {
+  defined_or_throw(t, "ones_like");
+  return ones(t.shape(), t.dtype(), t.device());
+}
+Tensor full_like(const Tensor& t, double v) {
+  defined_or_throw(t, "full_like");
+  return full(t.shape(), v, t.dtype(), t.device());
+}
 
 template <class T>
 Tensor from_vector(const std::vector<T>& values, Shape shape, Device device) {

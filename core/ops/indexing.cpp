@@ -27,6 +27,7 @@ void check_index(const Tensor& index, const Tensor& x, int64_t bound, const char
 
 // gather/scatter_add: index has x's rank, and no larger than x on the other dims.
 void check_gather_shape(const Tensor& x, int64_t dim, const Tensor& index, const char* op) {
+  EMBER_CHECK(index.defined(), ValueError, "{}: index is undefined", op);
   EMBER_CHECK(index.dim() == x.dim(), ShapeError, "{}: index has {} dims but input has {} (shapes {} and {})", op,
               index.dim(), x.dim(), shape_str(index.shape()), shape_str(x.shape()));
   for (int64_t d = 0; d < x.dim(); ++d)
@@ -42,6 +43,8 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   int64_t d = wrap_dim(dim, x.dim(), "gather");
   check_gather_shape(x, d, index, "gather");
   check_index(index, x, x.dim() == 0 ? 1 : x.shape()[d], "gather");
+  // The kernels index shape()[d]: a 0-d input goes through its 1-element view.
+  if (x.dim() == 0) return gather(x.reshape({1}), 0, index.reshape({1})).reshape({});
   Tensor out = make_tensor(index.shape(), x.dtype(), x.device());
   EMBER_KERNEL(gather, Gather, x.device())(x.detach(), d, index, out);
   Shape xs = x.shape();
@@ -60,6 +63,10 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
   EMBER_CHECK(src.dtype() == x.dtype() && src.device() == x.device(), DTypeError,
               "scatter_add: src ({} on {}) must match input ({} on {})", src.dtype(), src.device(), x.dtype(),
               x.device());
+  EMBER_CHECK(src.dim() == index.dim(), ShapeError, "scatter_add: src has {} dims but index has {} (shapes {} and {})",
+              src.dim(), index.dim(), shape_str(src.shape()), shape_str(index.shape()));
+  if (x.dim() == 0)
+    return scatter_add(x.reshape({1}), 0, index.reshape({1}), src.reshape({1})).reshape({});
   for (int64_t i = 0; i < index.dim(); ++i)
     EMBER_CHECK(index.shape()[i] <= src.shape()[i], ShapeError, "scatter_add: index shape {} exceeds src shape {}",
                 shape_str(index.shape()), shape_str(src.shape()));
@@ -78,6 +85,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   EMBER_CHECK(x.defined(), ValueError, "index_select: input is undefined");
   EMBER_CHECK(index.defined() && index.dim() <= 1, ShapeError, "index_select: index must be 1-D, got shape {}",
               index.defined() ? shape_str(index.shape()) : "undefined");
+  EMBER_CHECK(x.dim() > 0, ShapeError, "index_select: cannot index a 0-d tensor");
   int64_t d = wrap_dim(dim, x.dim(), "index_select");
   check_index(index, x, x.shape()[d], "index_select");
   Shape os = x.shape();

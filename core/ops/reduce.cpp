@@ -73,18 +73,25 @@ Tensor mean(const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
   return sum(x, dims, keepdim) * (1.0 / static_cast<double>(p.count));
 }
 
-Tensor var(const Tensor& x, std::vector<int64_t> dims, int64_t correction, bool keepdim) {
-  EMBER_CHECK(!x.defined() || is_floating(x.dtype()), DTypeError, "var: expected a floating-point tensor, got {}",
-              x.dtype());
-  ReducePlan p = plan(x, dims, keepdim, "var");
+namespace {
+Tensor var_impl(const Tensor& x, std::vector<int64_t> dims, int64_t correction, bool keepdim,
+                const char* name) {
+  EMBER_CHECK(!x.defined() || is_floating(x.dtype()), DTypeError, "{}: expected a floating-point tensor, got {}",
+              name, x.dtype());
+  ReducePlan p = plan(x, dims, keepdim, name);
   Tensor m = mean(x, dims, true);
   Tensor d = x - m;
   double denom = static_cast<double>(std::max<int64_t>(p.count - correction, 0));
   return sum(d * d, dims, keepdim) * (1.0 / denom);
 }
+}  // namespace
+
+Tensor var(const Tensor& x, std::vector<int64_t> dims, int64_t correction, bool keepdim) {
+  return var_impl(x, std::move(dims), correction, keepdim, "var");
+}
 
 Tensor std(const Tensor& x, std::vector<int64_t> dims, int64_t correction, bool keepdim) {
-  return sqrt(var(x, std::move(dims), correction, keepdim));
+  return sqrt(var_impl(x, std::move(dims), correction, keepdim, "std"));
 }
 
 namespace {
@@ -103,8 +110,8 @@ Tensor extremum(const Tensor& x, std::vector<int64_t> dims, bool keepdim, bool i
   return y;
 }
 
-ValuesIndices arg_extremum(const Tensor& x, int64_t dim, bool keepdim, bool is_max) {
-  const char* name = is_max ? "max" : "min";
+ValuesIndices arg_extremum(const Tensor& x, int64_t dim, bool keepdim, bool is_max,
+                           const char* name) {
   EMBER_CHECK(x.defined(), ValueError, "{}: input is undefined", name);
   int64_t d = wrap_dim(dim, x.dim(), name);
   Tensor xx = x.dim() == 0 ? x.reshape({1}) : x;
@@ -132,15 +139,15 @@ ValuesIndices arg_extremum(const Tensor& x, int64_t dim, bool keepdim, bool is_m
 
 Tensor amax(const Tensor& x, std::vector<int64_t> dims, bool keepdim) { return extremum(x, std::move(dims), keepdim, true); }
 Tensor amin(const Tensor& x, std::vector<int64_t> dims, bool keepdim) { return extremum(x, std::move(dims), keepdim, false); }
-ValuesIndices max(const Tensor& x, int64_t dim, bool keepdim) { return arg_extremum(x, dim, keepdim, true); }
-ValuesIndices min(const Tensor& x, int64_t dim, bool keepdim) { return arg_extremum(x, dim, keepdim, false); }
+ValuesIndices max(const Tensor& x, int64_t dim, bool keepdim) { return arg_extremum(x, dim, keepdim, true, "max"); }
+ValuesIndices min(const Tensor& x, int64_t dim, bool keepdim) { return arg_extremum(x, dim, keepdim, false, "min"); }
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
   NoGradGuard ng;
-  return arg_extremum(x, dim, keepdim, true).indices;
+  return arg_extremum(x, dim, keepdim, true, "argmax").indices;
 }
 Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) {
   NoGradGuard ng;
-  return arg_extremum(x, dim, keepdim, false).indices;
+  return arg_extremum(x, dim, keepdim, false, "argmin").indices;
 }
 Tensor max(const Tensor& x) { return amax(x); }
 Tensor min(const Tensor& x) { return amin(x); }

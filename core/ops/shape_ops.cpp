@@ -54,6 +54,8 @@ Tensor cat(const std::vector<Tensor>& ts, int64_t dim) {
 
 Tensor stack(const std::vector<Tensor>& ts, int64_t dim) {
   EMBER_CHECK(!ts.empty(), ValueError, "stack: expected at least one tensor");
+  for (size_t i = 0; i < ts.size(); ++i)
+    EMBER_CHECK(ts[i].defined(), ValueError, "stack: tensor {} is undefined", i);
   int64_t d = wrap_dim(dim, ts[0].dim() + 1, "stack");
   std::vector<Tensor> u;
   for (size_t i = 0; i < ts.size(); ++i) {
@@ -66,6 +68,8 @@ Tensor stack(const std::vector<Tensor>& ts, int64_t dim) {
 }
 
 std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim) {
+  EMBER_CHECK(x.defined(), ValueError, "split: input is undefined");
+  EMBER_CHECK(x.dim() > 0, ShapeError, "split: cannot split a 0-d tensor");
   EMBER_CHECK(split_size > 0, ValueError, "split: split_size must be positive, got {}", split_size);
   int64_t d = wrap_dim(dim, x.dim(), "split");
   std::vector<int64_t> sizes;
@@ -75,6 +79,8 @@ std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim) {
 }
 
 std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t dim) {
+  EMBER_CHECK(x.defined(), ValueError, "split: input is undefined");
+  EMBER_CHECK(x.dim() > 0, ShapeError, "split: cannot split a 0-d tensor");
   int64_t d = wrap_dim(dim, x.dim(), "split");
   int64_t total = 0;
   for (int64_t s : sizes) {

@@ -19,6 +19,8 @@ Tensor run_unary(OpId op, const Tensor& x, ScalarArgs args = {}, bool floating_o
   EMBER_CHECK(!floating_only || is_floating(x.dtype()), DTypeError,
               "{}: expected a floating-point tensor, got {} (shape {})", op_name(op), x.dtype(),
               shape_str(x.shape()));
+  EMBER_CHECK(x.dtype() != DType::boolean, DTypeError, "{}: not defined for bool tensors (shape {})",
+              op_name(op), shape_str(x.shape()));
   Tensor out = make_tensor(x.shape(), x.dtype(), x.device());
   get_kernel<kernel::Unary>(op, x.device().type, "Unary")(x, out, args);
   return out;

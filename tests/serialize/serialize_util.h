@@ -73,7 +73,7 @@ inline Tensor find_tensor(const std::vector<std::pair<std::string, Tensor>>& v, 
 inline bool same_bytes(const Tensor& a, const Tensor& b) {
   Tensor ha = a.cpu().contiguous(), hb = b.cpu().contiguous();
   return ha.dtype() == hb.dtype() && ha.shape() == hb.shape() &&
-         std::memcmp(ha.raw_data(), hb.raw_data(), ha.nbytes()) == 0;
+         (ha.nbytes() == 0 || std::memcmp(ha.raw_data(), hb.raw_data(), ha.nbytes()) == 0);
 }
 
 }  // namespace ember::testing

@@ -36,6 +36,8 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--train-subset", o.train_subset, "use only the first N training images (0: all)");
   app.add_option("--test-subset", o.test_subset, "use only the first N test images (0: all)");
   app.add_flag("--quiet", o.quiet, "no live progress bar");
+  app.add_flag("--detect-anomaly", o.detect_anomaly, "check every op's output for NaN/Inf and name the op");
+  app.add_flag("--stop-on-nan", o.stop_on_nan, "on a non-finite loss or an anomaly, save a checkpoint, then stop");
   app.add_option("--checkpoint-every", o.checkpoint_every,
                  "write a checkpoint every N steps under OUT/checkpoints (0: at the end of each epoch)")
       ->check(CLI::NonNegativeNumber)

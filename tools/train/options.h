@@ -38,6 +38,11 @@ struct Options {
   // Stops (after writing a checkpoint) once this many optimizer steps are done: for
   // time-boxed jobs and for the resume tests. 0: run all epochs.
   int64_t stop_after_steps = 0;
+  // Anomaly mode: every op's output (and every backward node's) is checked for NaN/Inf and
+  // the first one raises an error naming the op. With stop_on_nan, a non-finite loss or an
+  // anomaly first writes a checkpoint of the state before the failing batch.
+  bool detect_anomaly = false;
+  bool stop_on_nan = false;
 };
 
 // Parses argv; prints help and exits the process for --help (the tool, not the library).

@@ -8,6 +8,7 @@
 #include <optional>
 #include <unistd.h>
 
+#include <ember/core/anomaly.h>
 #include <ember/ember.h>
 #include <ember/core/safetensors.h>
 #include <ember/layers/layers.h>
@@ -136,6 +137,7 @@ void restore(const Checkpoint& c, nn::Module& model, optim::Optimizer& opt, opti
 RunResult run(const Options& o) {
   namespace fs = std::filesystem;
   if (o.threads > 0) omp_set_num_threads(o.threads);
+  if (o.detect_anomaly) set_detect_anomaly(true);
   const Device dev = parse_device(o.device);
 
   // Read and check the checkpoint before building anything.
@@ -231,17 +233,32 @@ RunResult run(const Options& o) {
     d.train->begin_epoch(epoch, first);
     while (auto b = d.train->next()) {
       Tensor x = b->inputs.to(dev), y = b->targets.to(dev);
-      Tensor logits = (*model)(x);
-      Tensor loss = cross_entropy(logits, y, Reduction::Mean, o.label_smoothing);
-      opt->zero_grad();
-      loss.backward();
+      Tensor logits, loss;
+      double lv = 0;
+      // The loss is checked before the update, so that --stop-on-nan saves the last good state.
+      const auto save_before_failing = [&] {
+        if (!o.stop_on_nan) return;
+        auto dir = save({epoch, b->index}, &bar, lr_now);
+        fmt::print(stderr, "\nember-train: --stop-on-nan: saved the state before this batch in {}\n", dir.string());
+      };
+      try {
+        logits = (*model)(x);
+        loss = cross_entropy(logits, y, Reduction::Mean, o.label_smoothing);
+        lv = loss.item<double>();
+        if (!std::isfinite(lv)) {
+          save_before_failing();
+          EMBER_THROW(ValueError, "ember-train: the loss became {} at epoch {} batch {}; lower --lr (now {})", lv,
+                      epoch + 1, b->index, lr_now);
+        }
+        opt->zero_grad();
+        loss.backward();
+      } catch (const AnomalyError&) {
+        save_before_failing();
+        throw;
+      }
       opt->step();
       if (schedule) schedule->step();
       ++step;
-      const double lv = loss.item<double>();
-      EMBER_CHECK(std::isfinite(lv), ValueError,
-                  "ember-train: the loss became {} at epoch {} batch {}; lower --lr (now {})", lv, epoch + 1,
-                  b->index, lr_now);
       int64_t correct;
       {
         NoGradGuard ng;

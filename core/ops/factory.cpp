@@ -79,18 +79,34 @@ Tensor eye(int64_t n, int64_t m, DType dtype, Device device) {
   return host_then_move(generate({n, m}, dtype, [m](int64_t i) { return (i / m == i % m) ? 1.0 : 0.0; }), device);
 }
 
+namespace {
+
+// Uniform draws on [0, 1), two 32-bit words each, two per Philox counter: element i of a
+// draw depends only on (seed, first counter, i).
+struct UniformDraw {
+  UniformDraw(Generator& g, int64_t n) : seed(g.seed()), base(g.reserve(static_cast<uint64_t>((n + 1) / 2))) {}
+  double at(int64_t i, DType dtype) const {
+    auto r = philox4x32(seed, base + static_cast<uint64_t>(i / 2));
+    int lane = static_cast<int>(i % 2) * 2;
+    return uniform01(r[lane], r[lane + 1], dtype);
+  }
+  uint64_t seed, base;
+};
+
+// 1 where a uniform draw falls below prob(i).
+template <class Prob>
+Tensor bernoulli_draw(const Shape& shape, DType dtype, Device device, Generator* gen, Prob prob) {
+  UniformDraw u(gen_or_default(gen), numel_of(shape));
+  return host_then_move(generate(shape, dtype, [&](int64_t i) { return u.at(i, DType::f64) < prob(i) ? 1.0 : 0.0; }),
+                        device);
+}
+
+}  // namespace
+
 Tensor rand(Shape shape, DType dtype, Device device, Generator* gen) {
   EMBER_CHECK(is_floating(dtype), DTypeError, "rand: dtype must be floating point, got {}", dtype);
-  Generator& g = gen_or_default(gen);
-  const int64_t n = numel_of(shape);
-  const uint64_t seed = g.seed();
-  const uint64_t base = g.reserve(static_cast<uint64_t>((n + 1) / 2));
-  return host_then_move(generate(shape, dtype, [&](int64_t i) {
-                          auto r = philox4x32(seed, base + static_cast<uint64_t>(i / 2));
-                          int lane = static_cast<int>(i % 2) * 2;
-                          return uniform01(r[lane], r[lane + 1], dtype);
-                        }),
-                        device);
+  UniformDraw u(gen_or_default(gen), numel_of(shape));
+  return host_then_move(generate(shape, dtype, [&](int64_t i) { return u.at(i, dtype); }), device);
 }
 
 Tensor randn(Shape shape, DType dtype, Device device, Generator* gen) {
@@ -134,29 +150,12 @@ Tensor bernoulli(const Tensor& p, Generator* gen) {
   for (int64_t i = 0; i < probs.numel(); ++i)
     EMBER_CHECK(pp[i] >= 0.0 && pp[i] <= 1.0, ValueError,
                 "bernoulli: probability {} at index {} is outside [0, 1]", pp[i], i);
-  Generator& g = gen_or_default(gen);
-  const uint64_t seed = g.seed();
-  const uint64_t base = g.reserve(static_cast<uint64_t>((probs.numel() + 1) / 2));
-  return host_then_move(generate(p.shape(), p.dtype(), [&](int64_t i) {
-                          auto r = philox4x32(seed, base + static_cast<uint64_t>(i / 2));
-                          int lane = static_cast<int>(i % 2) * 2;
-                          return uniform01(r[lane], r[lane + 1], DType::f64) < pp[i] ? 1.0 : 0.0;
-                        }),
-                        p.device());
+  return bernoulli_draw(p.shape(), p.dtype(), p.device(), gen, [pp](int64_t i) { return pp[i]; });
 }
 
 Tensor bernoulli(Shape shape, double p, DType dtype, Device device, Generator* gen) {
   EMBER_CHECK(p >= 0.0 && p <= 1.0, ValueError, "bernoulli: probability {} is outside [0, 1]", p);
-  Generator& g = gen_or_default(gen);
-  const int64_t n = numel_of(shape);
-  const uint64_t seed = g.seed();
-  const uint64_t base = g.reserve(static_cast<uint64_t>((n + 1) / 2));
-  return host_then_move(generate(shape, dtype, [&](int64_t i) {
-                          auto r = philox4x32(seed, base + static_cast<uint64_t>(i / 2));
-                          int lane = static_cast<int>(i % 2) * 2;
-                          return uniform01(r[lane], r[lane + 1], DType::f64) < p ? 1.0 : 0.0;
-                        }),
-                        device);
+  return bernoulli_draw(shape, dtype, device, gen, [p](int64_t) { return p; });
 }
 
 static const Tensor& defined_or_throw(const Tensor& t, const char* op) {

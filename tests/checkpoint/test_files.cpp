@@ -13,32 +13,18 @@
 
 #include <ember/ember.h>
 
+#include "checkpoint/common.h"
 #include "tools/train/checkpoint.h"
 #include "tools/train/trainer.h"
 
 namespace fs = std::filesystem;
 using namespace ember;
 using namespace ember::train;
+using ember::testing::scratch;
+using ember::testing::slurp;
+using ember::testing::spit;
 
 namespace {
-
-fs::path scratch(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / fmt::format("ember_ckpt_{}_{}", name, ::getpid());
-  fs::remove_all(p);
-  return p;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void spit(const fs::path& p, const std::string& s) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << s;
-}
 
 void replace_once(std::string& s, const std::string& from, const std::string& to) {
   size_t at = s.find(from);

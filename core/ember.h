@@ -1,6 +1,7 @@
 #pragma once
 // Everything a user of ember's core needs: #include <ember/ember.h>
 #include "ember/core/anomaly.h"
+#include "ember/core/cuda.h"
 #include "ember/core/autograd/engine.h"
 #include "ember/core/autograd/grad_mode.h"
 #include "ember/core/device.h"

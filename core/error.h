@@ -51,6 +51,20 @@ class CudaError : public Error {
  public:
   using Error::Error;
 };
+// A failed cuBLAS or cuDNN call (the library's status string is in the message).
+class CublasError : public CudaError {
+ public:
+  using CudaError::CudaError;
+};
+class CudnnError : public CudaError {
+ public:
+  using CudaError::CudaError;
+};
+// A device allocation failed even after the allocator's cache was returned to the driver.
+class OutOfMemoryError : public CudaError {
+ public:
+  using CudaError::CudaError;
+};
 class IOError : public Error {
  public:
   using Error::Error;

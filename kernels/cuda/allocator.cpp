@@ -1,7 +1,9 @@
 // Device memory. A plain cudaMalloc/cudaFree allocator: the caching allocator that a
 // training loop needs replaces it in the CUDA backend issue.
 #include "ember/core/allocator.h"
+#include "ember/core/cuda.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/runtime.h"
 
 namespace ember::cuda {
 
@@ -30,4 +32,12 @@ Allocator* device_allocator() {
   return &a;
 }
 
+}  // namespace ember::cuda
+
+// Placeholder statistics until the caching allocator lands.
+namespace ember::cuda {
+MemoryStats memory_stats(int) { return {}; }
+void reset_peak_memory_stats(int) {}
+void empty_cache() {}
+std::string memory_summary(int) { return {}; }
 }  // namespace ember::cuda

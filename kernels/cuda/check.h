@@ -1,6 +1,6 @@
 #pragma once
-// Status checks for CUDA runtime calls; failures throw CudaError with the call, file
-// and line.
+// Status checks for CUDA, cuBLAS and cuDNN calls; a failure throws CudaError /
+// CublasError / CudnnError naming the call, the status, the file and the line.
 #include <cuda_runtime_api.h>
 
 #include "ember/core/error.h"
@@ -9,16 +9,19 @@
   do {                                                                                          \
     cudaError_t ember_err_ = (call);                                                            \
     if (ember_err_ != cudaSuccess) [[unlikely]] {                                               \
+      (void)cudaGetLastError();                                                                 \
       EMBER_THROW(CudaError, "{} failed: {} ({}) at {}:{}", #call, cudaGetErrorString(ember_err_), \
                   static_cast<int>(ember_err_), __FILE__, __LINE__);                            \
     }                                                                                           \
   } while (0)
 
-// After a kernel launch: reports launch-configuration errors.
-#define EMBER_CUDA_CHECK_LAUNCH(name) EMBER_CUDA_CHECK(cudaGetLastError())
-
-namespace ember::cuda {
-// Makes `device` current for the calling thread (throws DeviceError if it does not exist).
-void set_device(int device);
-cudaStream_t current_stream(int device);
-}  // namespace ember::cuda
+// After a launcher returns: its cudaError_t carries launch-configuration errors.
+#define EMBER_CUDA_CHECK_LAUNCH(op, status)                                                     \
+  do {                                                                                          \
+    cudaError_t ember_err_ = (status);                                                          \
+    if (ember_err_ != cudaSuccess) [[unlikely]] {                                               \
+      (void)cudaGetLastError();                                                                 \
+      EMBER_THROW(CudaError, "{}: CUDA kernel launch failed: {} ({}) at {}:{}", op,             \
+                  cudaGetErrorString(ember_err_), static_cast<int>(ember_err_), __FILE__, __LINE__); \
+    }                                                                                           \
+  } while (0)

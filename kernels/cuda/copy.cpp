@@ -3,6 +3,7 @@
 // (dtype casts and strided copies get device kernels with the rest of the CUDA backend).
 #include "ember/core/dispatch.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/runtime.h"
 #include "kernels/cuda/kernels.h"
 
 namespace ember::cuda {

@@ -1,8 +1,10 @@
 #include <cstring>
 
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/runtime.h"
 #include "kernels/cuda/kernels.h"
 #include "kernels/cuda/launch.h"
+#include "kernels/cuda/tensor_ref.h"
 
 namespace ember::cuda {
 namespace {
@@ -23,17 +25,10 @@ uint64_t bits_of(double v) {
 
 void fill_cuda(const Tensor& dst, double value) {
   uint64_t bits = detail::dispatch_all(dst.dtype(), "fill", [&]<class T>() { return bits_of<T>(value); });
-  EMBER_CHECK(dst.dim() <= kMaxDims, ShapeError, "fill: the CUDA kernel supports at most {} dims, got {}", kMaxDims,
-              dst.dim());
-  StridedGeometry g;
-  g.ndim = static_cast<int>(dst.dim());
-  for (int d = 0; d < g.ndim; ++d) {
-    g.shape[d] = dst.shape()[d];
-    g.strides[d] = dst.strides()[d];
-  }
+  const TensorRef r = make_ref(dst, "fill");
   set_device(dst.device().index);
-  EMBER_CUDA_CHECK(launch_fill(dst.raw_data(), static_cast<int>(dtype_size(dst.dtype())), dst.numel(),
-                               dst.is_contiguous() ? nullptr : &g, bits, current_stream(dst.device().index)));
+  EMBER_CUDA_CHECK_LAUNCH("fill", launch_fill(dst.raw_data(), static_cast<int>(dtype_size(dst.dtype())), dst.numel(),
+                               dst.is_contiguous() ? nullptr : &r.g, bits, stream(dst.device().index)));
 }
 
 }  // namespace ember::cuda

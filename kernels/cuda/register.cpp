@@ -7,6 +7,15 @@ void register_cuda_kernels() {
   set_allocator(DeviceType::CUDA, cuda::device_allocator());
   register_kernel(OpId::copy, DeviceType::CUDA, &cuda::copy_cuda, "Copy");
   register_kernel(OpId::fill, DeviceType::CUDA, &cuda::fill_cuda, "Fill");
+  cuda::register_elementwise_kernels();
+  cuda::register_reduce_kernels();
+  cuda::register_softmax_kernels();
+  cuda::register_indexing_kernels();
+  cuda::register_matmul_kernels();
+  cuda::register_conv_kernels();
+  cuda::register_pool_kernels();
+  cuda::register_batch_norm_kernels();
+  cuda::register_optim_kernels();
 }
 
 }  // namespace ember

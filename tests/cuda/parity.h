@@ -1,0 +1,44 @@
+#pragma once
+// CPU/CUDA parity helpers. Every test that needs a device starts with SKIP_WITHOUT_CUDA(),
+// so the suite passes without a GPU and runs in full on a machine with one.
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <ember/ember.h>
+
+#define SKIP_WITHOUT_CUDA()                                                                     \
+  if (!::ember::cuda_available())                                                               \
+  GTEST_SKIP() << "no CUDA device (" << ::ember::cuda_device_count() << " found)"
+
+namespace ember::testing {
+
+inline Device gpu() { return Device::cuda(0); }
+
+// Tolerance for comparing a CUDA result with the CPU kernel's, per dtype: both run the
+// same math in a different order (and f16/bf16 round each element once more).
+struct Tol {
+  double atol;
+  double rtol;
+};
+Tol parity_tol(DType d);
+
+// Max-norm comparison after casting both to f64 on the host. NaN must match NaN.
+// `what` names the case in the failure message.
+::testing::AssertionResult close(const Tensor& cuda, const Tensor& cpu, Tol tol, const std::string& what);
+inline ::testing::AssertionResult close(const Tensor& cuda, const Tensor& cpu, const std::string& what) {
+  return close(cuda, cpu, parity_tol(cpu.dtype()), what);
+}
+
+// Random inputs: normal values (or integers in [lo, hi) for integer dtypes), seeded.
+Tensor random_tensor(Shape shape, DType dtype, uint64_t seed, double lo = -4, double hi = 4);
+
+// The same values as `x`, laid out non-contiguously: stored as the transpose of the last
+// two dims (or with a stride-2 step for 1-d) and viewed back, so kernels see odd strides.
+Tensor non_contiguous(const Tensor& x);
+
+// Shapes most parity tests sweep: scalar-like, odd, prime, and large enough for many blocks.
+std::vector<Shape> parity_shapes();
+
+}  // namespace ember::testing

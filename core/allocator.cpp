@@ -117,8 +117,8 @@ Allocator*& slot(DeviceType t) {
 Allocator* get_allocator(DeviceType type) {
   if (type != DeviceType::CPU) ensure_backends_registered();
   Allocator* a = slot(type);
-  EMBER_CHECK(a != nullptr, NotImplementedError,
-              "no allocator for device type {}: this build of ember has no {} backend",
+  // A device this build cannot drive is a device error, like a CUDA index that does not exist.
+  EMBER_CHECK(a != nullptr, DeviceError, "no allocator for device type {}: this build of ember has no {} backend",
               device_type_name(type), device_type_name(type));
   return a;
 }
@@ -132,8 +132,13 @@ Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device
   if (nbytes > 0) data_ = get_allocator(device.type)->allocate(nbytes, device);
 }
 
+Storage::Storage(size_t nbytes, Device device, Allocator* owner) : nbytes_(nbytes), device_(device), owner_(owner) {
+  EMBER_CHECK(owner != nullptr, ValueError, "Storage: null allocator for {} bytes on {}", nbytes, device);
+  if (nbytes > 0) data_ = owner->allocate(nbytes, device);
+}
+
 Storage::~Storage() {
-  if (data_) get_allocator(device_.type)->deallocate(data_, device_);
+  if (data_) (owner_ ? owner_ : get_allocator(device_.type))->deallocate(data_, device_);
 }
 
 }  // namespace ember

@@ -48,6 +48,7 @@ int64_t Tensor::stride(int64_t d) const {
 bool Tensor::is_contiguous() const {
   const auto& sh = shape();
   const auto& st = strides();
+  if (numel_of(sh) == 0) return true;  // no element to lay out
   int64_t expected = 1;
   for (size_t i = sh.size(); i-- > 0;) {
     if (sh[i] == 1) continue;
@@ -113,6 +114,23 @@ Tensor Tensor::detach() const {
   const auto& im = checked();
   return Tensor(std::make_shared<TensorImpl>(im.storage, im.shape, im.strides, im.offset, im.dtype,
                                              im.version));
+}
+
+bool Tensor::is_pinned() const {
+  const Storage& st = *checked().storage;
+  return st.device().is_cpu() && st.owner() != nullptr && st.owner()->pinned_host();
+}
+
+Tensor Tensor::pin_memory() const {
+  EMBER_CHECK(device().is_cpu(), DeviceError, "pin_memory: only CPU tensors can be pinned; this one is on {}",
+              device());
+  if (is_pinned()) return *this;
+  const auto& im = checked();
+  auto storage = std::make_shared<Storage>(nbytes(), Device::cpu(), pinned_host_allocator());
+  Tensor out(std::make_shared<TensorImpl>(std::move(storage), im.shape, contiguous_strides(im.shape), 0, im.dtype,
+                                          nullptr));
+  if (numel() > 0) out.copy_(detach());
+  return out;
 }
 
 // ---- autograd accessors ----

@@ -93,6 +93,11 @@ class Tensor {
   Tensor to(DType dtype) const;
   Tensor cpu() const { return to(Device::cpu()); }
   Tensor contiguous() const;
+  // A contiguous copy in page-locked host memory (or this tensor if it is pinned already),
+  // so that copies to a CUDA device can run asynchronously. CPU tensors only; no autograd
+  // history. Throws DeviceError without the CUDA backend or without a device.
+  Tensor pin_memory() const;
+  bool is_pinned() const;
   Tensor clone() const;
   Tensor detach() const;  // shares data and version counter; no autograd history
 

@@ -1,11 +1,16 @@
 // Built instead of the CUDA backend when EMBER_CUDA is off: no devices; calls that need
 // one throw DeviceError, queries answer "nothing".
+#include "ember/core/allocator.h"
 #include "ember/core/cuda.h"
 #include "ember/core/error.h"
 #include "ember/core/runtime.h"
 
 namespace ember {
 int cuda_device_count() { return 0; }
+
+Allocator* pinned_host_allocator() {
+  EMBER_THROW(DeviceError, "pin_memory: ember was built without the CUDA backend (EMBER_CUDA=OFF)");
+}
 
 namespace cuda {
 namespace {

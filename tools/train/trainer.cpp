@@ -82,6 +82,13 @@ EvalResult evaluate(nn::Module& model, data::DataLoader& loader, Device dev, Con
           seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0};
 }
 
+// The caching allocator's counters, after the first epoch (when the working set is known)
+// and at the end: a growing cudaMalloc count in a steady loop means a leak or fragmentation.
+void print_device_memory(Device dev, const char* when) {
+  if (!dev.is_cuda()) return;
+  fmt::print("  {}: {}\n", when, cuda::memory_summary(dev.index));
+}
+
 // The run directory that --resume names (a run directory, or one of its checkpoints).
 std::filesystem::path resume_run_dir(const std::filesystem::path& resume) {
   std::error_code ec;
@@ -292,6 +299,7 @@ RunResult run(const Options& o) {
       fs::path where = save({epoch + 1, 0}, nullptr, lr_now);
       fmt::print("  checkpoint {}\n", where.string());
     }
+    if (epoch == pos.epoch) print_device_memory(dev, "after the first epoch");
     std::fflush(stdout);
     if (stop) {
       fmt::print("stopped after step {} (--stop-after-steps); resume with --resume {}\n", step, run_dir.string());
@@ -300,6 +308,7 @@ RunResult run(const Options& o) {
       return result;
     }
   }
+  print_device_memory(dev, "at the end");
   fmt::print("\nconfusion matrix (test set)\n{}", confusion.render(d.class_names));
   std::vector<std::pair<std::string, Tensor>> weights;
   for (const auto& [name, t] : model->state_dict()) weights.emplace_back(name, t);

@@ -26,7 +26,7 @@ uint64_t bits_of(double v) {
 void fill_cuda(const Tensor& dst, double value) {
   uint64_t bits = detail::dispatch_all(dst.dtype(), "fill", [&]<class T>() { return bits_of<T>(value); });
   const TensorRef r = make_ref(dst, "fill");
-  set_device(dst.device().index);
+  DeviceGuard guard(dst.device().index);
   EMBER_CUDA_CHECK_LAUNCH("fill", launch_fill(dst.raw_data(), static_cast<int>(dtype_size(dst.dtype())), dst.numel(),
                                dst.is_contiguous() ? nullptr : &r.g, bits, stream(dst.device().index)));
 }

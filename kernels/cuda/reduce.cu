@@ -1,0 +1,276 @@
+// sum / amax / amin over a set of dims and max / min with indices along one dim. The
+// structure (which elements feed which output, how blocks split the work) comes from
+// reduce_plan.h; here only the per-element math, which matches kernels/cpu/reduce.cpp:
+// float sums accumulate in double and integer sums in int64, amax/amin propagate NaN,
+// argmax/argmin return the first NaN or else the first extremum.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cstdint>
+
+#include "kernels/cuda/reduce_launch.h"
+
+namespace ember::cuda {
+namespace {
+
+using kernels::ReduceLaunch;
+using kernels::ReduceMode;
+using kernels::ReducePlan;
+using kernels::strided_offset;
+
+// C: the type an element is compared in (f16/bf16 in float like the CPU; u8 widened so
+// that warp shuffles accept it). Sum: the sum's accumulator.
+template <class T> struct Traits;
+template <> struct Traits<float> {
+  using C = float;
+  using Sum = double;
+  static constexpr bool kFloat = true;
+  static __device__ C load(float v) { return v; }
+  template <class A> static __device__ float store(A a) { return static_cast<float>(a); }
+};
+template <> struct Traits<double> {
+  using C = double;
+  using Sum = double;
+  static constexpr bool kFloat = true;
+  static __device__ C load(double v) { return v; }
+  template <class A> static __device__ double store(A a) { return static_cast<double>(a); }
+};
+template <> struct Traits<__half> {
+  using C = float;
+  using Sum = double;
+  static constexpr bool kFloat = true;
+  static __device__ C load(__half v) { return __half2float(v); }
+  template <class A> static __device__ __half store(A a) { return __float2half_rn(static_cast<float>(a)); }
+};
+template <> struct Traits<__nv_bfloat16> {
+  using C = float;
+  using Sum = double;
+  static constexpr bool kFloat = true;
+  static __device__ C load(__nv_bfloat16 v) { return __bfloat162float(v); }
+  template <class A> static __device__ __nv_bfloat16 store(A a) { return __float2bfloat16_rn(static_cast<float>(a)); }
+};
+template <class T, class CT> struct IntTraits {
+  using C = CT;
+  using Sum = int64_t;
+  static constexpr bool kFloat = false;
+  static __device__ C load(T v) { return static_cast<C>(v); }
+  template <class A> static __device__ T store(A a) { return static_cast<T>(a); }
+};
+template <> struct Traits<int32_t> : IntTraits<int32_t, int32_t> {};
+template <> struct Traits<int64_t> : IntTraits<int64_t, int64_t> {};
+template <> struct Traits<uint8_t> : IntTraits<uint8_t, int32_t> {};
+
+// The identities of max and min: -inf/+inf for floats, the type's range for integers.
+template <class T> __device__ typename Traits<T>::C lowest() {
+  if constexpr (Traits<T>::kFloat) return -INFINITY;
+  else if constexpr (sizeof(T) == 1) return 0;
+  else if constexpr (sizeof(T) == 4) return INT32_MIN;
+  else return INT64_MIN;
+}
+template <class T> __device__ typename Traits<T>::C highest() {
+  if constexpr (Traits<T>::kFloat) return INFINITY;
+  else if constexpr (sizeof(T) == 1) return 255;
+  else if constexpr (sizeof(T) == 4) return INT32_MAX;
+  else return INT64_MAX;
+}
+template <class C> __device__ bool is_nan(C v) { return v != v; }
+
+template <class T_> struct SumOp {
+  using T = T_;
+  using Acc = typename Traits<T>::Sum;
+  static __device__ Acc init() { return Acc(0); }
+  static __device__ Acc make(T v, int64_t) { return static_cast<Acc>(Traits<T>::load(v)); }
+  static __device__ Acc combine(Acc a, Acc b) { return a + b; }
+  static __device__ void store(Acc a, T* values, int64_t*, int64_t off) { values[off] = Traits<T>::store(a); }
+};
+
+template <class T_, bool kMax> struct ExtremumOp {
+  using T = T_;
+  using Acc = typename Traits<T>::C;
+  static __device__ Acc init() { return kMax ? lowest<T>() : highest<T>(); }
+  static __device__ Acc make(T v, int64_t) { return Traits<T>::load(v); }
+  static __device__ Acc combine(Acc a, Acc b) {
+    if constexpr (Traits<T>::kFloat) {
+      if (is_nan(a)) return a;
+      if (is_nan(b)) return b;
+    }
+    return (kMax ? a > b : a < b) ? a : b;
+  }
+  static __device__ void store(Acc a, T* values, int64_t*, int64_t off) { values[off] = Traits<T>::store(a); }
+};
+template <class T> using MaxOp = ExtremumOp<T, true>;
+template <class T> using MinOp = ExtremumOp<T, false>;
+
+// Value and index. No constructors: it lives in __shared__ arrays.
+template <class C> struct VI {
+  C v;
+  int64_t i;
+};
+
+// Any order of combining gives the CPU's sequential answer (see arg_first_wins).
+template <class T_, bool kMax> struct ArgOp {
+  using T = T_;
+  using C = typename Traits<T>::C;
+  using Acc = VI<C>;
+  static __device__ Acc init() { return {kMax ? lowest<T>() : highest<T>(), INT64_MAX}; }
+  static __device__ Acc make(T v, int64_t r) { return {Traits<T>::load(v), r}; }
+  static __device__ Acc combine(Acc a, Acc b) { return kernels::arg_first_wins<kMax>(a.v, a.i, b.v, b.i) ? a : b; }
+  static __device__ void store(Acc a, T* values, int64_t* indices, int64_t off) {
+    values[off] = Traits<T>::store(a.v);
+    indices[off] = a.i;
+  }
+};
+template <class T> using ArgMaxOp = ArgOp<T, true>;
+template <class T> using ArgMinOp = ArgOp<T, false>;
+
+template <class A> __device__ A shfl_xor(A v, int mask) { return __shfl_xor_sync(0xffffffffu, v, mask); }
+template <class C> __device__ VI<C> shfl_xor(VI<C> v, int mask) {
+  return {shfl_xor(v.v, mask), shfl_xor(v.i, mask)};
+}
+
+// Reduces over a 1-d block (a multiple of 32 threads); every thread gets the result.
+template <class Op>
+__device__ typename Op::Acc block_reduce(typename Op::Acc v, typename Op::Acc* smem) {
+  for (int m = 16; m > 0; m >>= 1) v = Op::combine(v, shfl_xor(v, m));
+  if (blockDim.x == 32) return v;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, n_warps = blockDim.x >> 5;
+  __syncthreads();  // the previous output's readers are done with smem
+  if (lane == 0) smem[warp] = v;
+  __syncthreads();
+  v = smem[0];
+  for (int w = 1; w < n_warps; ++w) v = Op::combine(v, smem[w]);
+  return v;
+}
+
+__device__ __forceinline__ int64_t inner_offset(int64_t r, const kernels::Geometry& g) {
+  return g.ndim == 1 ? r * g.strides[0] : strided_offset(r, g);
+}
+
+// Split blockIdx.y of output o covers reduced elements [y*chunk, min((y+1)*chunk, n_red)).
+template <class Op>
+__global__ void __launch_bounds__(512)
+    reduce_rows(const typename Op::T* x, ReducePlan p, int64_t chunk, typename Op::T* values, int64_t* indices,
+                typename Op::Acc* partial) {
+  using Acc = typename Op::Acc;
+  __shared__ Acc smem[32];
+  const int64_t split = blockIdx.y;
+  const int64_t r_begin = split * chunk;
+  const int64_t r_end = p.n_red - r_begin < chunk ? p.n_red : r_begin + chunk;
+  for (int64_t o = blockIdx.x; o < p.n_out; o += gridDim.x) {
+    const typename Op::T* base = x + strided_offset(o, p.outer);
+    Acc acc = Op::init();
+    for (int64_t r = r_begin + threadIdx.x; r < r_end; r += blockDim.x) {
+      acc = Op::combine(acc, Op::make(base[inner_offset(r, p.inner)], r));
+    }
+    acc = block_reduce<Op>(acc, smem);
+    if (threadIdx.x == 0) {
+      if (partial) partial[split * p.n_out + o] = acc;
+      else Op::store(acc, values, indices, strided_offset(o, p.out));
+    }
+  }
+}
+
+// threadIdx.x picks the output, threadIdx.y strides through its share of the reduction.
+template <class Op>
+__global__ void __launch_bounds__(256)
+    reduce_cols(const typename Op::T* x, ReducePlan p, int64_t chunk, typename Op::T* values, int64_t* indices,
+                typename Op::Acc* partial) {
+  using Acc = typename Op::Acc;
+  __shared__ Acc smem[256];
+  const int64_t split = blockIdx.y;
+  const int64_t r_begin = split * chunk;
+  const int64_t r_end = p.n_red - r_begin < chunk ? p.n_red : r_begin + chunk;
+  for (int64_t tile = blockIdx.x; tile * blockDim.x < p.n_out; tile += gridDim.x) {
+    const int64_t o = tile * blockDim.x + threadIdx.x;
+    Acc acc = Op::init();
+    if (o < p.n_out) {
+      const typename Op::T* base = x + strided_offset(o, p.outer);
+      for (int64_t r = r_begin + threadIdx.y; r < r_end; r += blockDim.y) {
+        acc = Op::combine(acc, Op::make(base[inner_offset(r, p.inner)], r));
+      }
+    }
+    if (blockDim.y > 1) {
+      __syncthreads();  // the previous tile's readers are done with smem
+      smem[threadIdx.y * blockDim.x + threadIdx.x] = acc;
+      __syncthreads();
+      if (threadIdx.y == 0) {
+        for (unsigned k = 1; k < blockDim.y; ++k) acc = Op::combine(acc, smem[k * blockDim.x + threadIdx.x]);
+      }
+    }
+    if (threadIdx.y == 0 && o < p.n_out) {
+      if (partial) partial[split * p.n_out + o] = acc;
+      else Op::store(acc, values, indices, strided_offset(o, p.out));
+    }
+  }
+}
+
+// Combines the splits' partials of each output in split order.
+template <class Op>
+__global__ void reduce_finish(const typename Op::Acc* partial, int splits, int64_t n_out, kernels::Geometry out,
+                              typename Op::T* values, int64_t* indices) {
+  for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < n_out;
+       o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    typename Op::Acc a = partial[o];
+    for (int s = 1; s < splits; ++s) a = Op::combine(a, partial[s * n_out + o]);
+    Op::store(a, values, indices, strided_offset(o, out));
+  }
+}
+
+template <class Op>
+cudaError_t run(const ReducePlan& p, const ReduceLaunch& l, const void* x, void* values, int64_t* indices,
+                void* workspace, cudaStream_t stream) {
+  using T = typename Op::T;
+  using Acc = typename Op::Acc;
+  static_assert(sizeof(Acc) <= kReducePartialBytes, "workspace too small for this accumulator");
+  if (p.n_out == 0) return cudaSuccess;
+  if (l.splits > 1 && workspace == nullptr) return cudaErrorInvalidValue;
+  Acc* partial = l.splits > 1 ? static_cast<Acc*>(workspace) : nullptr;
+  const T* xp = static_cast<const T*>(x);
+  T* vp = static_cast<T*>(values);
+  const dim3 grid(static_cast<unsigned>(l.grid_x), static_cast<unsigned>(l.splits));
+  if (l.mode == ReduceMode::rows) {
+    reduce_rows<Op><<<grid, l.block_x, 0, stream>>>(xp, p, l.chunk, vp, indices, partial);
+  } else {
+    reduce_cols<Op><<<grid, dim3(l.block_x, l.block_y), 0, stream>>>(xp, p, l.chunk, vp, indices, partial);
+  }
+  cudaError_t err = cudaGetLastError();
+  if (err != cudaSuccess || partial == nullptr) return err;
+  const int64_t blocks = (p.n_out + 255) / 256;
+  reduce_finish<Op><<<static_cast<unsigned>(blocks < 65535 ? blocks : 65535), 256, 0, stream>>>(
+      partial, l.splits, p.n_out, p.out, vp, indices);
+  return cudaGetLastError();
+}
+
+template <template <class> class Op, class... Args>
+cudaError_t for_dtype(DT dtype, Args... args) {
+  switch (dtype) {
+    case DT::f32: return run<Op<float>>(args...);
+    case DT::f64: return run<Op<double>>(args...);
+    case DT::f16: return run<Op<__half>>(args...);
+    case DT::bf16: return run<Op<__nv_bfloat16>>(args...);
+    case DT::i32: return run<Op<int32_t>>(args...);
+    case DT::i64: return run<Op<int64_t>>(args...);
+    case DT::u8: return run<Op<uint8_t>>(args...);
+    default: return cudaErrorInvalidValue;
+  }
+}
+
+}  // namespace
+
+cudaError_t launch_reduce(ReduceKind kind, DT dtype, const ReducePlan& plan, const ReduceLaunch& launch,
+                          const void* x, void* values, int64_t* indices, void* workspace, cudaStream_t stream) {
+  switch (kind) {
+    case ReduceKind::sum: return for_dtype<SumOp>(dtype, plan, launch, x, values, indices, workspace, stream);
+    case ReduceKind::amax: return for_dtype<MaxOp>(dtype, plan, launch, x, values, indices, workspace, stream);
+    case ReduceKind::amin: return for_dtype<MinOp>(dtype, plan, launch, x, values, indices, workspace, stream);
+    case ReduceKind::argmax:
+      if (indices == nullptr) return cudaErrorInvalidValue;
+      return for_dtype<ArgMaxOp>(dtype, plan, launch, x, values, indices, workspace, stream);
+    case ReduceKind::argmin:
+      if (indices == nullptr) return cudaErrorInvalidValue;
+      return for_dtype<ArgMinOp>(dtype, plan, launch, x, values, indices, workspace, stream);
+  }
+  return cudaErrorInvalidValue;
+}
+
+}  // namespace ember::cuda

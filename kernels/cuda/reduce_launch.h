@@ -1,0 +1,26 @@
+#pragma once
+// Launchers of the reduction kernels (reduce.cu). Plain types only: nvcc includes this.
+#include <cstdint>
+
+#include <cuda_runtime_api.h>
+
+#include "kernels/common/reduce_plan.h"
+#include "kernels/cuda/launch.h"
+
+namespace ember::cuda {
+
+enum class ReduceKind : uint8_t { sum, amax, amin, argmax, argmin };
+
+// Bytes of scratch per partial result when a launch has splits > 1: the workspace holds
+// splits * plan.n_out of them.
+inline constexpr int64_t kReducePartialBytes = 16;
+
+// x: plan's input (dtype any numeric, not bool); values: out's data in x's dtype;
+// indices: i64 with values' layout (argmax/argmin only, else null); workspace: device
+// memory of splits * n_out * kReducePartialBytes bytes when launch.splits > 1.
+// Returns cudaErrorInvalidValue for a dtype or kind the kernels do not handle.
+cudaError_t launch_reduce(ReduceKind kind, DT dtype, const kernels::ReducePlan& plan,
+                          const kernels::ReduceLaunch& launch, const void* x, void* values, int64_t* indices,
+                          void* workspace, cudaStream_t stream);
+
+}  // namespace ember::cuda

@@ -1,0 +1,227 @@
+// Softmax and log-softmax along d of a contiguous [outer, d, inner] tensor, and their
+// backward passes; the math matches kernels/cpu/softmax.cpp (max-subtracted, f16/bf16 and
+// f32 in float, f64 in double, a row of -inf gives max 0 instead of inf - inf).
+//
+// Each slice along d is handled by a group of threads that reduce together:
+//  - inner == 1 (rows): the slice is contiguous; a warp per slice when d is short (four
+//    slices per block), a whole block per slice when it is long;
+//  - inner > 1 (cols): threadIdx.x walks neighbouring slices (neighbouring addresses),
+//    threadIdx.y shares one slice's d when there are too few slices to fill the device.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cstdint>
+
+#include "kernels/cuda/softmax_launch.h"
+
+namespace ember::cuda {
+namespace {
+
+template <class T> struct AccOf { using type = float; };
+template <> struct AccOf<double> { using type = double; };
+template <class T> using Acc = typename AccOf<T>::type;
+
+__device__ __forceinline__ float load(float v) { return v; }
+__device__ __forceinline__ double load(double v) { return v; }
+__device__ __forceinline__ float load(__half v) { return __half2float(v); }
+__device__ __forceinline__ float load(__nv_bfloat16 v) { return __bfloat162float(v); }
+
+template <class T> __device__ __forceinline__ T store(Acc<T> v) { return static_cast<T>(v); }
+template <> __device__ __forceinline__ __half store<__half>(float v) { return __float2half_rn(v); }
+template <> __device__ __forceinline__ __nv_bfloat16 store<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
+
+__device__ __forceinline__ float exp_(float v) { return expf(v); }
+__device__ __forceinline__ double exp_(double v) { return exp(v); }
+__device__ __forceinline__ float log_(float v) { return logf(v); }
+__device__ __forceinline__ double log_(double v) { return log(v); }
+
+// fmax skips NaN like the CPU's std::max(mx, v): a NaN element does not become the max
+// (it turns the sum, and so the whole slice, into NaN instead).
+struct MaxF {
+  __device__ float operator()(float a, float b) const { return fmaxf(a, b); }
+  __device__ double operator()(double a, double b) const { return fmax(a, b); }
+};
+struct AddF {
+  template <class A> __device__ A operator()(A a, A b) const { return a + b; }
+};
+
+constexpr int kMaxThreads = 512;
+
+// Combines v over the threads sharing one slice; all of them get the result. Called by
+// every thread of the block (kCols or a block-wide group) or of the warp (warp groups).
+template <bool kCols, class A, class F>
+__device__ A group_reduce(A v, A* smem, F f) {
+  if constexpr (kCols) {
+    if (blockDim.y == 1) return v;
+    __syncthreads();  // the previous reduction's readers are done with smem
+    smem[threadIdx.y * blockDim.x + threadIdx.x] = v;
+    __syncthreads();
+    v = smem[threadIdx.x];
+    for (unsigned k = 1; k < blockDim.y; ++k) v = f(v, smem[k * blockDim.x + threadIdx.x]);
+    return v;
+  } else {
+    for (int m = 16; m > 0; m >>= 1) v = f(v, __shfl_xor_sync(0xffffffffu, v, m));
+    if (blockDim.x == 32) return v;
+    __syncthreads();
+    if ((threadIdx.x & 31) == 0) smem[threadIdx.x >> 5] = v;
+    __syncthreads();
+    v = smem[0];
+    for (unsigned w = 1; w < (blockDim.x >> 5); ++w) v = f(v, smem[w]);
+    return v;
+  }
+}
+
+// One slice per thread group: its first element's offset, its stride and its length (0
+// for the padding groups of the last tile, which still join the block's reductions).
+struct Slice {
+  int64_t base;
+  int64_t stride;
+  int64_t n;
+};
+
+template <bool kCols>
+__device__ Slice slice_of(int64_t tile, SoftmaxShape s) {
+  const int64_t per_tile = kCols ? blockDim.x : blockDim.y;
+  const int64_t item = tile * per_tile + (kCols ? threadIdx.x : threadIdx.y);
+  if (item >= s.outer * s.inner) return {0, s.inner, 0};
+  return {(item / s.inner) * s.d * s.inner + item % s.inner, s.inner, s.d};
+}
+
+template <bool kCols>
+__device__ bool tile_in_range(int64_t tile, SoftmaxShape s) {
+  return tile * static_cast<int64_t>(kCols ? blockDim.x : blockDim.y) < s.outer * s.inner;
+}
+
+template <class T, bool kLog, bool kCols>
+__global__ void __launch_bounds__(kMaxThreads) softmax_forward(const T* x, T* y, SoftmaxShape s) {
+  using A = Acc<T>;
+  __shared__ A smem[kCols ? kMaxThreads : 32];
+  const unsigned lane = kCols ? threadIdx.y : threadIdx.x;
+  const unsigned group = kCols ? blockDim.y : blockDim.x;
+  for (int64_t tile = blockIdx.x; tile_in_range<kCols>(tile, s); tile += gridDim.x) {
+    const Slice sl = slice_of<kCols>(tile, s);
+    const T* px = x + sl.base;
+    T* py = y + sl.base;
+    A mx = -INFINITY;
+    for (int64_t i = lane; i < sl.n; i += group) mx = MaxF{}(mx, load(px[i * sl.stride]));
+    mx = group_reduce<kCols>(mx, smem, MaxF{});
+    if (mx == A(-INFINITY)) mx = 0;
+    A sum = 0;
+    for (int64_t i = lane; i < sl.n; i += group) sum += exp_(load(px[i * sl.stride]) - mx);
+    sum = group_reduce<kCols>(sum, smem, AddF{});
+    if constexpr (kLog) {
+      const A lse = mx + log_(sum);
+      for (int64_t i = lane; i < sl.n; i += group) py[i * sl.stride] = store<T>(load(px[i * sl.stride]) - lse);
+    } else {
+      const A inv = A(1) / sum;
+      for (int64_t i = lane; i < sl.n; i += group) {
+        py[i * sl.stride] = store<T>(exp_(load(px[i * sl.stride]) - mx) * inv);
+      }
+    }
+  }
+}
+
+template <class T, bool kLog, bool kCols>
+__global__ void __launch_bounds__(kMaxThreads) softmax_backward(const T* y, const T* gy, T* gx, SoftmaxShape s) {
+  using A = Acc<T>;
+  __shared__ A smem[kCols ? kMaxThreads : 32];
+  const unsigned lane = kCols ? threadIdx.y : threadIdx.x;
+  const unsigned group = kCols ? blockDim.y : blockDim.x;
+  for (int64_t tile = blockIdx.x; tile_in_range<kCols>(tile, s); tile += gridDim.x) {
+    const Slice sl = slice_of<kCols>(tile, s);
+    const T* py = y + sl.base;
+    const T* pg = gy + sl.base;
+    T* po = gx + sl.base;
+    A dot = 0;
+    for (int64_t i = lane; i < sl.n; i += group) {
+      const A g = load(pg[i * sl.stride]);
+      dot += kLog ? g : g * load(py[i * sl.stride]);
+    }
+    dot = group_reduce<kCols>(dot, smem, AddF{});
+    for (int64_t i = lane; i < sl.n; i += group) {
+      const A yv = load(py[i * sl.stride]);
+      const A g = load(pg[i * sl.stride]);
+      po[i * sl.stride] = store<T>(kLog ? g - exp_(yv) * dot : yv * (g - dot));
+    }
+  }
+}
+
+struct Config {
+  dim3 block;
+  unsigned grid;
+  bool cols;
+};
+
+Config configure(SoftmaxShape s) {
+  Config c;
+  const int64_t slices = s.outer * s.inner;
+  int64_t per_block = 1;
+  c.cols = s.inner > 1;
+  if (!c.cols) {
+    c.block = s.d <= 1024 ? dim3(32, 4) : dim3(kMaxThreads, 1);
+    per_block = c.block.y;
+  } else {
+    // Few slices: let 8 threads share each one's d.
+    const unsigned by = s.d >= 64 && slices < 16384 ? 8 : 1;
+    c.block = dim3(256 / by, by);
+    per_block = c.block.x;
+  }
+  const int64_t tiles = (slices + per_block - 1) / per_block;
+  const int64_t cap = int64_t{1} << 30;
+  c.grid = static_cast<unsigned>(tiles < cap ? tiles : cap);
+  return c;
+}
+
+template <class T>
+cudaError_t forward_typed(bool log, const void* x, void* y, SoftmaxShape s, cudaStream_t stream) {
+  const Config c = configure(s);
+  const T* xp = static_cast<const T*>(x);
+  T* yp = static_cast<T*>(y);
+  if (log && c.cols) softmax_forward<T, true, true><<<c.grid, c.block, 0, stream>>>(xp, yp, s);
+  else if (log) softmax_forward<T, true, false><<<c.grid, c.block, 0, stream>>>(xp, yp, s);
+  else if (c.cols) softmax_forward<T, false, true><<<c.grid, c.block, 0, stream>>>(xp, yp, s);
+  else softmax_forward<T, false, false><<<c.grid, c.block, 0, stream>>>(xp, yp, s);
+  return cudaGetLastError();
+}
+
+template <class T>
+cudaError_t backward_typed(bool log, const void* y, const void* gy, void* gx, SoftmaxShape s, cudaStream_t stream) {
+  const Config c = configure(s);
+  const T* yp = static_cast<const T*>(y);
+  const T* gp = static_cast<const T*>(gy);
+  T* op = static_cast<T*>(gx);
+  if (log && c.cols) softmax_backward<T, true, true><<<c.grid, c.block, 0, stream>>>(yp, gp, op, s);
+  else if (log) softmax_backward<T, true, false><<<c.grid, c.block, 0, stream>>>(yp, gp, op, s);
+  else if (c.cols) softmax_backward<T, false, true><<<c.grid, c.block, 0, stream>>>(yp, gp, op, s);
+  else softmax_backward<T, false, false><<<c.grid, c.block, 0, stream>>>(yp, gp, op, s);
+  return cudaGetLastError();
+}
+
+bool empty(SoftmaxShape s) { return s.outer == 0 || s.d == 0 || s.inner == 0; }
+
+}  // namespace
+
+cudaError_t launch_softmax(bool log, DT dtype, const void* x, void* y, SoftmaxShape s, cudaStream_t stream) {
+  if (empty(s)) return cudaSuccess;
+  switch (dtype) {
+    case DT::f32: return forward_typed<float>(log, x, y, s, stream);
+    case DT::f64: return forward_typed<double>(log, x, y, s, stream);
+    case DT::f16: return forward_typed<__half>(log, x, y, s, stream);
+    case DT::bf16: return forward_typed<__nv_bfloat16>(log, x, y, s, stream);
+    default: return cudaErrorInvalidValue;
+  }
+}
+
+cudaError_t launch_softmax_backward(bool log, DT dtype, const void* y, const void* gy, void* gx, SoftmaxShape s,
+                                    cudaStream_t stream) {
+  if (empty(s)) return cudaSuccess;
+  switch (dtype) {
+    case DT::f32: return backward_typed<float>(log, y, gy, gx, s, stream);
+    case DT::f64: return backward_typed<double>(log, y, gy, gx, s, stream);
+    case DT::f16: return backward_typed<__half>(log, y, gy, gx, s, stream);
+    case DT::bf16: return backward_typed<__nv_bfloat16>(log, y, gy, gx, s, stream);
+    default: return cudaErrorInvalidValue;
+  }
+}
+
+}  // namespace ember::cuda

@@ -1,7 +1,7 @@
 #pragma once
 // Counter-based random numbers (Philox4x32-10). Element i of a draw depends only on
 // (seed, offset, i), so results are identical for any thread count and on any device
-// that implements the same function.
+// that implements the same function (core/philox.h, shared by the CPU and CUDA kernels).
 #include <array>
 #include <cstdint>
 

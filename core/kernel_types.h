@@ -3,6 +3,7 @@
 // outputs and broadcast; kernels only compute. Inputs may be non-contiguous; outputs
 // passed to kernels are freshly allocated and contiguous unless stated.
 #include <cstdint>
+#include <vector>
 
 #include "ember/core/ops/conv.h"
 #include "ember/core/ops/pool.h"
@@ -13,6 +14,38 @@ namespace ember {
 struct ScalarArgs {
   double a = 0.0;
   double b = 0.0;
+};
+
+// One random draw: element i of the output is a function of (seed, offset, i) only.
+struct RandomArgs {
+  uint64_t seed = 0;
+  uint64_t offset = 0;  // the draw's first Philox counter (Generator::reserve)
+  double p = 0.0;       // random_bernoulli without a probability tensor
+  int64_t low = 0;      // random_int: values in [low, high)
+  int64_t high = 0;
+};
+
+// Hyper-parameters of one fused SGD update (optim/sgd.h has the formulas).
+struct FusedSGDArgs {
+  double lr = 0.0;
+  double momentum = 0.0;
+  double dampening = 0.0;
+  double weight_decay = 0.0;
+  bool nesterov = false;
+  // The momentum buffers are new: they are written (buffer = update direction), not read.
+  bool first_step = false;
+};
+
+// Hyper-parameters of one fused Adam/AdamW update (optim/adam.h has the formulas).
+struct FusedAdamArgs {
+  double lr = 0.0;
+  double beta1 = 0.0;
+  double beta2 = 0.0;
+  double eps = 0.0;
+  double weight_decay = 0.0;
+  double step = 1.0;       // the step count of every tensor in the call (1 on the first update)
+  bool decoupled = false;  // AdamW
+  bool amsgrad = false;
 };
 
 namespace kernel {
@@ -59,6 +92,19 @@ using BatchNorm = void (*)(const Tensor& x, const Tensor& weight, const Tensor& 
 using BatchNormBackward = void (*)(const Tensor& x, const Tensor& gy, const Tensor& weight, const Tensor& mean,
                                    const Tensor& invstd, const Tensor& gx, const Tensor& gw, const Tensor& gb,
                                    bool training);
+// out: contiguous, any dtype the op accepts (uniform/normal: floating; bernoulli, int: all).
+// probs: undefined, or (random_bernoulli only) a floating tensor of out's shape, any strides,
+// holding each element's probability (then args.p is unused).
+using Random = void (*)(const Tensor& out, const Tensor& probs, const RandomArgs& args);
+// Lists of equal length; tensor k of every list has the same numel; all tensors contiguous,
+// of one floating dtype and on one device; updated in place. momentum_buffers is empty when
+// momentum == 0. The math is done in f32 for f16/bf16/f32 and in f64 for f64.
+using FusedSGD = void (*)(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                          const std::vector<Tensor>& momentum_buffers, const FusedSGDArgs& args);
+// max_exp_avg_sqs is empty unless amsgrad.
+using FusedAdam = void (*)(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                           const std::vector<Tensor>& exp_avgs, const std::vector<Tensor>& exp_avg_sqs,
+                           const std::vector<Tensor>& max_exp_avg_sqs, const FusedAdamArgs& args);
 }  // namespace kernel
 
 }  // namespace ember

@@ -1,7 +1,9 @@
 #include "ember/optim/adam.h"
 
 #include <cmath>
+#include <map>
 
+#include "ember/core/dispatch.h"
 #include "ember/core/error.h"
 #include "ember/core/ops/binary.h"
 #include "ember/core/ops/factory.h"
@@ -78,6 +80,68 @@ void Adam::check_state(const ParamState& st, size_t i) const {
 }
 
 void Adam::update(const ParamGroup& g, Tensor& param, const Tensor& grad, ParamState& st) {
+  if (!batch_.add(g, param, grad, st)) return;
+  const std::vector<detail::PendingUpdate> items = batch_.take();
+  if (update_fused(g, items)) return;
+  for (const auto& it : items) {
+    Tensor p = it.param;
+    update_one(g, p, it.grad, *it.state);
+  }
+}
+
+bool Adam::update_fused(const ParamGroup& g, const std::vector<detail::PendingUpdate>& items) {
+  const bool amsgrad = *g.amsgrad;
+  std::vector<const char*> names{"exp_avg", "exp_avg_sq"};
+  if (amsgrad) names.push_back("max_exp_avg_sq");
+  if (!detail::fusable(items, names)) return false;
+  // A state with only some of its moments is left to the per-tensor path's error.
+  for (const auto& it : items) {
+    const auto& t = it.state->tensors;
+    if (!t.empty() && !(t.count("exp_avg") && t.count("exp_avg_sq") && it.state->scalars.count("step")))
+      return false;
+  }
+
+  struct Lists {
+    std::vector<Tensor> params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs;
+  };
+  std::map<double, Lists> by_step;  // the bias corrections depend on each tensor's step
+  for (const auto& it : items) {
+    ParamState& st = *it.state;
+    if (st.tensors.empty()) {
+      st.scalars["step"] = 0.0;
+      st.tensors["exp_avg"] = zeros_like(it.param);
+      st.tensors["exp_avg_sq"] = zeros_like(it.param);
+    }
+    // Created on first use, so amsgrad may also be switched on for a group mid-training.
+    if (amsgrad && !st.tensors.count("max_exp_avg_sq")) st.tensors["max_exp_avg_sq"] = zeros_like(it.param);
+    const double step = (st.scalars["step"] += 1.0);
+    Lists& l = by_step[step];
+    l.params.push_back(it.param);
+    l.grads.push_back(it.grad);
+    l.exp_avgs.push_back(st.tensors.at("exp_avg"));
+    l.exp_avg_sqs.push_back(st.tensors.at("exp_avg_sq"));
+    if (amsgrad) l.max_exp_avg_sqs.push_back(st.tensors.at("max_exp_avg_sq"));
+  }
+
+  const auto [beta1, beta2] = *g.betas;
+  auto kernel = EMBER_KERNEL(fused_adam, FusedAdam, items.front().param.device());
+  for (auto& [step, l] : by_step) {
+    const FusedAdamArgs a{.lr = *g.lr,
+                          .beta1 = beta1,
+                          .beta2 = beta2,
+                          .eps = *g.eps,
+                          .weight_decay = *g.weight_decay,
+                          .step = step,
+                          .decoupled = decoupled_,
+                          .amsgrad = amsgrad};
+    kernel(l.params, l.grads, l.exp_avgs, l.exp_avg_sqs, l.max_exp_avg_sqs, a);
+    for (const auto* list : {&l.params, &l.exp_avgs, &l.exp_avg_sqs, &l.max_exp_avg_sqs})
+      detail::bump_versions(*list);
+  }
+  return true;
+}
+
+void Adam::update_one(const ParamGroup& g, Tensor& param, const Tensor& grad, ParamState& st) {
   const double lr = *g.lr, eps = *g.eps, wd = *g.weight_decay;
   const auto [beta1, beta2] = *g.betas;
   if (st.tensors.empty()) {

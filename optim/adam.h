@@ -12,9 +12,13 @@
 // State per parameter: scalar "step"; tensors "exp_avg", "exp_avg_sq" and, with amsgrad,
 // "max_exp_avg_sq". A parameter skipped at some step (undefined grad) keeps its step count,
 // so counts may differ between parameters, as in PyTorch.
+// A group whose parameters, gradients and state share one device and one floating dtype (and
+// are contiguous) is updated by fused kernels (kernel::FusedAdam, one call per distinct step
+// count) with the same math; any other group tensor by tensor.
 #include <utility>
 #include <vector>
 
+#include "ember/optim/fused.h"
 #include "ember/optim/optimizer.h"
 
 namespace ember::optim {
@@ -53,7 +57,12 @@ class Adam : public Optimizer {
   void check_state(const ParamState& state, size_t index) const override;
 
  private:
+  void update_one(const ParamGroup& group, Tensor& param, const Tensor& grad, ParamState& state);
+  // False (nothing changed) when the batch cannot be fused.
+  bool update_fused(const ParamGroup& group, const std::vector<detail::PendingUpdate>& items);
+
   bool decoupled_;
+  detail::GroupBatch batch_;
 };
 
 class AdamW : public Adam {

@@ -2,8 +2,10 @@
 
 #include <cmath>
 
+#include "ember/core/dispatch.h"
 #include "ember/core/error.h"
 #include "ember/core/ops/copy.h"
+#include "ember/core/ops/factory.h"
 
 namespace ember::optim {
 namespace {
@@ -48,6 +50,62 @@ void SGD::check_group(const ParamGroup& g, size_t i) const {
 }
 
 void SGD::update(const ParamGroup& g, Tensor& param, const Tensor& grad, ParamState& state) {
+  if (!batch_.add(g, param, grad, state)) return;
+  const std::vector<detail::PendingUpdate> items = batch_.take();
+  if (update_fused(g, items)) return;
+  for (const auto& it : items) {
+    Tensor p = it.param;
+    update_one(g, p, it.grad, *it.state);
+  }
+}
+
+bool SGD::update_fused(const ParamGroup& g, const std::vector<detail::PendingUpdate>& items) {
+  const bool momentum = *g.momentum != 0.0;
+  if (!detail::fusable(items, momentum ? std::vector<const char*>{"momentum_buffer"} : std::vector<const char*>{}))
+    return false;
+  // Parameters whose buffer exists, and those whose buffer starts now (first_step).
+  struct Lists {
+    std::vector<Tensor> params, grads, bufs;
+  } old_bufs, new_bufs;
+  for (const auto& it : items) {
+    Lists* l = &old_bufs;
+    if (momentum) {
+      auto f = it.state->tensors.find("momentum_buffer");
+      if (f == it.state->tensors.end()) {
+        l = &new_bufs;
+        l->bufs.push_back(empty(it.param.shape(), it.param.dtype(), it.param.device()));
+      } else {
+        l->bufs.push_back(f->second);
+      }
+    }
+    l->params.push_back(it.param);
+    l->grads.push_back(it.grad);
+  }
+  const Device device = items.front().param.device();
+  auto kernel = EMBER_KERNEL(fused_sgd, FusedSGD, device);
+  FusedSGDArgs a{.lr = *g.lr,
+                 .momentum = *g.momentum,
+                 .dampening = *g.dampening,
+                 .weight_decay = *g.weight_decay,
+                 .nesterov = *g.nesterov};
+  if (!old_bufs.params.empty()) kernel(old_bufs.params, old_bufs.grads, old_bufs.bufs, a);
+  if (!new_bufs.params.empty()) {
+    a.first_step = true;
+    kernel(new_bufs.params, new_bufs.grads, new_bufs.bufs, a);
+  }
+  // Only now that they hold the first direction do the new buffers join the state.
+  size_t k = 0;
+  for (const auto& it : items)
+    if (momentum && !it.state->tensors.count("momentum_buffer"))
+      it.state->tensors.emplace("momentum_buffer", new_bufs.bufs[k++]);
+  for (const Lists* l : {&old_bufs, &new_bufs}) {
+    detail::bump_versions(l->params);
+    detail::bump_versions(l->bufs);
+  }
+  return true;
+}
+
+void SGD::update_one(const ParamGroup& g, Tensor& param, const Tensor& grad, ParamState& state) {
   const double lr = *g.lr, momentum = *g.momentum, dampening = *g.dampening;
   const double wd = *g.weight_decay;
   Tensor d = grad;

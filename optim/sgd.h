@@ -7,8 +7,12 @@
 //     d = nesterov ? d + momentum * b : b            (when momentum != 0)
 //     p = p - lr * d
 // State per parameter: tensor "momentum_buffer" (only when momentum != 0).
+// A group whose parameters, gradients and buffers share one device and one floating dtype
+// (and are contiguous) is updated by one fused kernel (kernel::FusedSGD) with the same
+// math; any other group tensor by tensor.
 #include <vector>
 
+#include "ember/optim/fused.h"
 #include "ember/optim/optimizer.h"
 
 namespace ember::optim {
@@ -35,7 +39,12 @@ class SGD : public Optimizer {
   std::vector<std::string> state_tensor_names() const override { return {"momentum_buffer"}; }
 
  private:
+  void update_one(const ParamGroup& group, Tensor& param, const Tensor& grad, ParamState& state);
+  // False (nothing changed) when the batch cannot be fused.
+  bool update_fused(const ParamGroup& group, const std::vector<detail::PendingUpdate>& items);
+
   SGDOptions options_;
+  detail::GroupBatch batch_;
 };
 
 }  // namespace ember::optim

@@ -29,14 +29,19 @@ Tensor generate(const Shape& shape, DType dtype, F f) {
 
 Generator& gen_or_default(Generator* g) { return g ? *g : default_generator(); }
 
-constexpr double kInv2Pow32 = 1.0 / 4294967296.0;
-constexpr double kInv2Pow53 = 1.0 / 9007199254740992.0;
-
-// Uniform [0,1) with full mantissa for the dtype, from two 32-bit words.
-inline double uniform01(uint32_t hi, uint32_t lo, DType dtype) {
-  if (dtype == DType::f64) return static_cast<double>(((uint64_t{hi} << 32 | lo) >> 11)) * kInv2Pow53;
-  return static_cast<double>(hi >> 8) * (1.0 / 16777216.0);
+// Runs a Random kernel on the target device into a new contiguous tensor, reserving
+// `counters` Philox counters (core/philox.h lists how many each draw takes).
+Tensor draw(OpId op, Shape shape, DType dtype, Device device, Generator* gen, uint64_t counters, RandomArgs args,
+            const Tensor& probs = Tensor()) {
+  Tensor t = make_tensor(std::move(shape), dtype, device);
+  Generator& g = gen_or_default(gen);
+  args.seed = g.seed();
+  args.offset = g.reserve(counters);
+  if (t.numel() > 0) get_kernel<kernel::Random>(op, device.type, "Random")(t, probs, args);
+  return t;
 }
+
+uint64_t pair_counters(const Shape& shape) { return static_cast<uint64_t>((numel_of(shape) + 1) / 2); }
 
 }  // namespace
 
@@ -79,83 +84,42 @@ Tensor eye(int64_t n, int64_t m, DType dtype, Device device) {
   return host_then_move(generate({n, m}, dtype, [m](int64_t i) { return (i / m == i % m) ? 1.0 : 0.0; }), device);
 }
 
-namespace {
-
-// Uniform draws on [0, 1), two 32-bit words each, two per Philox counter: element i of a
-// draw depends only on (seed, first counter, i).
-struct UniformDraw {
-  UniformDraw(Generator& g, int64_t n) : seed(g.seed()), base(g.reserve(static_cast<uint64_t>((n + 1) / 2))) {}
-  double at(int64_t i, DType dtype) const {
-    auto r = philox4x32(seed, base + static_cast<uint64_t>(i / 2));
-    int lane = static_cast<int>(i % 2) * 2;
-    return uniform01(r[lane], r[lane + 1], dtype);
-  }
-  uint64_t seed, base;
-};
-
-// 1 where a uniform draw falls below prob(i).
-template <class Prob>
-Tensor bernoulli_draw(const Shape& shape, DType dtype, Device device, Generator* gen, Prob prob) {
-  UniformDraw u(gen_or_default(gen), numel_of(shape));
-  return host_then_move(generate(shape, dtype, [&](int64_t i) { return u.at(i, DType::f64) < prob(i) ? 1.0 : 0.0; }),
-                        device);
-}
-
-}  // namespace
-
 Tensor rand(Shape shape, DType dtype, Device device, Generator* gen) {
   EMBER_CHECK(is_floating(dtype), DTypeError, "rand: dtype must be floating point, got {}", dtype);
-  UniformDraw u(gen_or_default(gen), numel_of(shape));
-  return host_then_move(generate(shape, dtype, [&](int64_t i) { return u.at(i, dtype); }), device);
+  const uint64_t counters = pair_counters(shape);
+  return draw(OpId::random_uniform, std::move(shape), dtype, device, gen, counters, {});
 }
 
 Tensor randn(Shape shape, DType dtype, Device device, Generator* gen) {
   EMBER_CHECK(is_floating(dtype), DTypeError, "randn: dtype must be floating point, got {}", dtype);
-  Generator& g = gen_or_default(gen);
-  const int64_t n = numel_of(shape);
-  const uint64_t seed = g.seed();
-  const uint64_t base = g.reserve(static_cast<uint64_t>(n));
-  return host_then_move(generate(shape, dtype, [&](int64_t i) {
-                          auto r = philox4x32(seed, base + static_cast<uint64_t>(i));
-                          // Box-Muller; u1 in (0, 1] so that log(u1) is finite.
-                          double u1 = 1.0 - static_cast<double>((uint64_t{r[0]} << 32 | r[1]) >> 11) * kInv2Pow53;
-                          double u2 = static_cast<double>((uint64_t{r[2]} << 32 | r[3]) >> 11) * kInv2Pow53;
-                          return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-                        }),
-                        device);
+  const auto counters = static_cast<uint64_t>(numel_of(shape));
+  return draw(OpId::random_normal, std::move(shape), dtype, device, gen, counters, {});
 }
 
 Tensor randint(int64_t low, int64_t high, Shape shape, DType dtype, Device device, Generator* gen) {
   EMBER_CHECK(high > low, ValueError, "randint: empty range [{}, {})", low, high);
-  Generator& g = gen_or_default(gen);
-  const int64_t n = numel_of(shape);
-  const uint64_t seed = g.seed();
-  const uint64_t base = g.reserve(static_cast<uint64_t>(n));
-  const auto range = static_cast<uint64_t>(high - low);
-  return host_then_move(generate(shape, dtype, [&](int64_t i) {
-                          auto r = philox4x32(seed, base + static_cast<uint64_t>(i));
-                          uint64_t v = (uint64_t{r[0]} << 32 | r[1]);
-                          // 64 random bits modulo a range below 2^63: bias < 2^-1 only for absurd ranges
-                          return static_cast<double>(low + static_cast<int64_t>(v % range));
-                        }),
-                        device);
+  const auto counters = static_cast<uint64_t>(numel_of(shape));
+  return draw(OpId::random_int, std::move(shape), dtype, device, gen, counters, RandomArgs{.low = low, .high = high});
 }
 
 Tensor bernoulli(const Tensor& p, Generator* gen) {
   EMBER_CHECK(p.defined(), ValueError, "bernoulli: probabilities are undefined");
   EMBER_CHECK(is_floating(p.dtype()), DTypeError, "bernoulli: probabilities must be floating point, got {}",
               p.dtype());
+  // Checked on the host for the message's index; the draw itself runs on p's device.
   Tensor probs = p.detach().to(Device::cpu()).to(DType::f64).contiguous();
   const double* pp = probs.data<double>();
   for (int64_t i = 0; i < probs.numel(); ++i)
     EMBER_CHECK(pp[i] >= 0.0 && pp[i] <= 1.0, ValueError,
                 "bernoulli: probability {} at index {} is outside [0, 1]", pp[i], i);
-  return bernoulli_draw(p.shape(), p.dtype(), p.device(), gen, [pp](int64_t i) { return pp[i]; });
+  return draw(OpId::random_bernoulli, p.shape(), p.dtype(), p.device(), gen, pair_counters(p.shape()), {},
+              p.device().is_cpu() ? probs : p.detach());
 }
 
 Tensor bernoulli(Shape shape, double p, DType dtype, Device device, Generator* gen) {
   EMBER_CHECK(p >= 0.0 && p <= 1.0, ValueError, "bernoulli: probability {} is outside [0, 1]", p);
-  return bernoulli_draw(shape, dtype, device, gen, [p](int64_t) { return p; });
+  const uint64_t counters = pair_counters(shape);
+  return draw(OpId::random_bernoulli, std::move(shape), dtype, device, gen, counters, RandomArgs{.p = p});
 }
 
 static const Tensor& defined_or_throw(const Tensor& t, const char* op) {

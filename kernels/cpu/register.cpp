@@ -15,6 +15,8 @@ void register_cpu_kernels() {
   cpu::register_conv_kernels();
   cpu::register_pool_kernels();
   cpu::register_batch_norm_kernels();
+  cpu::register_random_kernels();
+  cpu::register_optim_kernels();
 }
 
 }  // namespace ember

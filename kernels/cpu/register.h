@@ -11,4 +11,6 @@ void register_indexing_kernels();
 void register_conv_kernels();
 void register_pool_kernels();
 void register_batch_norm_kernels();
+void register_random_kernels();
+void register_optim_kernels();
 }  // namespace ember::cpu

@@ -16,6 +16,7 @@ void register_cuda_kernels() {
   cuda::register_pool_kernels();
   cuda::register_batch_norm_kernels();
   cuda::register_optim_kernels();
+  cuda::register_random_kernels();
 }
 
 }  // namespace ember

@@ -1,0 +1,179 @@
+// Fused optimizer updates (kernel::FusedSGD / FusedAdam, a multi-tensor apply on CUDA):
+// SGD and Adam/AdamW stepping parameters on the GPU match the same steps on the CPU, for
+// parameters of odd sizes (one spanning several 65536-element chunks, tiny ones, more
+// tensors than one launch takes), several steps, one parameter skipped on a step so that
+// Adam's step counts differ.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <ember/core/dispatch.h>
+#include <ember/optim/optim.h>
+
+#include "cuda/parity.h"
+
+namespace ember::testing {
+namespace {
+
+using optim::Optimizer;
+using MakeOpt = std::function<std::unique_ptr<Optimizer>(std::vector<Tensor>)>;
+
+std::vector<Shape> optim_shapes() {
+  std::vector<Shape> s{{70000}, {3}, {1}, {257, 129}, {200000}, {5, 1, 2}};
+  for (int64_t k = 1; k <= 40; ++k) s.push_back({k * 3 + 1});  // over one launch's tensor table
+  return s;
+}
+
+struct Trained {
+  std::vector<Tensor> params;
+  std::unique_ptr<Optimizer> opt;
+};
+
+Trained run_steps(Device device, DType dtype, int steps, const MakeOpt& make) {
+  const auto shapes = optim_shapes();
+  Trained r;
+  for (size_t k = 0; k < shapes.size(); ++k)
+    r.params.push_back(random_tensor(shapes[k], dtype, 100 + k).to(device).requires_grad_());
+  r.opt = make(r.params);
+  for (int s = 0; s < steps; ++s) {
+    for (size_t k = 0; k < shapes.size(); ++k) {
+      if (s == 1 && k == 2) {
+        r.params[k].zero_grad();  // skipped on this step: its step count falls behind
+        continue;
+      }
+      r.params[k].set_grad(random_tensor(shapes[k], dtype, 1000 * (s + 1) + k).to(device));
+    }
+    r.opt->step();
+  }
+  return r;
+}
+
+void expect_same(const Trained& cuda, const Trained& cpu, const std::string& what) {
+  ASSERT_EQ(cuda.params.size(), cpu.params.size());
+  for (size_t k = 0; k < cpu.params.size(); ++k) {
+    const std::string pk = fmt::format("{} param {}", what, k);
+    EXPECT_TRUE(close(cuda.params[k].detach(), cpu.params[k].detach(), pk));
+    const optim::ParamState* sc = cpu.opt->state(cpu.params[k]);
+    const optim::ParamState* sg = cuda.opt->state(cuda.params[k]);
+    ASSERT_NE(sc, nullptr) << pk;
+    ASSERT_NE(sg, nullptr) << pk;
+    EXPECT_EQ(sg->scalars, sc->scalars) << pk;
+    ASSERT_EQ(sg->tensors.size(), sc->tensors.size()) << pk;
+    for (const auto& [name, t] : sc->tensors) {
+      auto it = sg->tensors.find(name);
+      ASSERT_NE(it, sg->tensors.end()) << pk << " has no " << name << " on CUDA";
+      EXPECT_TRUE(close(it->second, t, pk + " " + name));
+    }
+  }
+}
+
+void check(const char* what, const MakeOpt& make) {
+  for (DType d : {DType::f32, DType::f64, DType::f16, DType::bf16}) {
+    Trained cpu = run_steps(Device::cpu(), d, 4, make);
+    Trained cuda = run_steps(gpu(), d, 4, make);
+    expect_same(cuda, cpu, fmt::format("{} {}", what, d));
+  }
+}
+
+TEST(OptimParity, SGD) {
+  SKIP_WITHOUT_CUDA();
+  using optim::SGD;
+  check("sgd plain", [](std::vector<Tensor> p) { return std::make_unique<SGD>(p, optim::SGDOptions{.lr = 0.1}); });
+  check("sgd momentum", [](std::vector<Tensor> p) {
+    return std::make_unique<SGD>(p, optim::SGDOptions{.lr = 0.1, .momentum = 0.9});
+  });
+  check("sgd nesterov wd", [](std::vector<Tensor> p) {
+    return std::make_unique<SGD>(
+        p, optim::SGDOptions{.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-2, .nesterov = true});
+  });
+  check("sgd dampening wd", [](std::vector<Tensor> p) {
+    return std::make_unique<SGD>(
+        p, optim::SGDOptions{.lr = 0.1, .momentum = 0.8, .dampening = 0.3, .weight_decay = 5e-3});
+  });
+}
+
+TEST(OptimParity, Adam) {
+  SKIP_WITHOUT_CUDA();
+  using optim::Adam;
+  check("adam", [](std::vector<Tensor> p) { return std::make_unique<Adam>(p, optim::AdamOptions{.lr = 1e-2}); });
+  check("adam wd amsgrad", [](std::vector<Tensor> p) {
+    return std::make_unique<Adam>(p, optim::AdamOptions{.lr = 1e-2, .weight_decay = 0.1, .amsgrad = true});
+  });
+}
+
+TEST(OptimParity, AdamW) {
+  SKIP_WITHOUT_CUDA();
+  using optim::AdamW;
+  check("adamw", [](std::vector<Tensor> p) {
+    return std::make_unique<AdamW>(p, optim::AdamWOptions{.lr = 1e-2, .weight_decay = 0.1});
+  });
+  check("adamw amsgrad", [](std::vector<Tensor> p) {
+    return std::make_unique<AdamW>(
+        p, optim::AdamWOptions{.lr = 1e-2, .betas = {0.8, 0.99}, .weight_decay = 0.05, .amsgrad = true});
+  });
+}
+
+// One tensor larger than one launch's block table (320 chunks of 65536) and many small
+// ones, through the kernels directly.
+TEST(OptimParity, KernelsSpanSeveralLaunches) {
+  SKIP_WITHOUT_CUDA();
+  std::vector<Shape> shapes{{320 * 65536 + 1001}};
+  for (int64_t k = 0; k < 60; ++k) shapes.push_back({k % 7 + 1});
+  auto lists = [&](Device dev, uint64_t seed) {
+    std::vector<Tensor> out;
+    for (size_t k = 0; k < shapes.size(); ++k) out.push_back(random_tensor(shapes[k], DType::f32, seed + k).to(dev));
+    return out;
+  };
+  auto abs_list = [](std::vector<Tensor> l) {
+    for (Tensor& t : l) t = abs(t);
+    return l;
+  };
+  std::vector<Tensor> pc = lists(Device::cpu(), 1), gc = lists(Device::cpu(), 200), mc = lists(Device::cpu(), 400),
+                      vc = abs_list(lists(Device::cpu(), 600)), xc = abs_list(lists(Device::cpu(), 800));
+  auto to_gpu = [](const std::vector<Tensor>& l) {
+    std::vector<Tensor> out;
+    for (const Tensor& t : l) out.push_back(t.to(gpu()));
+    return out;
+  };
+  std::vector<Tensor> pg = to_gpu(pc), gg = to_gpu(gc), mg = to_gpu(mc), vg = to_gpu(vc), xg = to_gpu(xc);
+  const FusedAdamArgs a{.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.01, .step = 3,
+                        .decoupled = true, .amsgrad = true};
+  EMBER_KERNEL(fused_adam, FusedAdam, Device::cpu())(pc, gc, mc, vc, xc, a);
+  EMBER_KERNEL(fused_adam, FusedAdam, gpu())(pg, gg, mg, vg, xg, a);
+  const FusedSGDArgs s{.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .weight_decay = 1e-4};
+  EMBER_KERNEL(fused_sgd, FusedSGD, Device::cpu())(pc, gc, mc, s);
+  EMBER_KERNEL(fused_sgd, FusedSGD, gpu())(pg, gg, mg, s);
+  for (size_t k = 0; k < shapes.size(); ++k) {
+    EXPECT_TRUE(close(pg[k], pc[k], fmt::format("param {}", k)));
+    EXPECT_TRUE(close(mg[k], mc[k], fmt::format("exp_avg / momentum buffer {}", k)));
+    EXPECT_TRUE(close(vg[k], vc[k], fmt::format("exp_avg_sq {}", k)));
+    EXPECT_TRUE(close(xg[k], xc[k], fmt::format("max_exp_avg_sq {}", k)));
+  }
+}
+
+// A group spread over two devices is updated tensor by tensor; the result is the same.
+TEST(OptimParity, MixedDeviceGroupFallsBack) {
+  SKIP_WITHOUT_CUDA();
+  auto make = [](Device second) {
+    std::vector<Tensor> p{random_tensor({33}, DType::f32, 1).requires_grad_(),
+                          random_tensor({5, 4}, DType::f32, 2).to(second).requires_grad_()};
+    return p;
+  };
+  std::vector<Tensor> mixed = make(gpu()), cpu = make(Device::cpu());
+  optim::Adam om(mixed, {.lr = 0.1, .weight_decay = 0.01});
+  optim::Adam oc(cpu, {.lr = 0.1, .weight_decay = 0.01});
+  for (int s = 0; s < 3; ++s) {
+    for (size_t k = 0; k < 2; ++k) {
+      Tensor g = random_tensor(cpu[k].shape(), DType::f32, 50 + 10 * s + k);
+      cpu[k].set_grad(g);
+      mixed[k].set_grad(g.to(mixed[k].device()));
+    }
+    om.step();
+    oc.step();
+  }
+  EXPECT_EQ(mixed[0].to_vector<float>(), cpu[0].to_vector<float>());
+  EXPECT_TRUE(close(mixed[1].detach(), cpu[1].detach(), "cuda param of a mixed group"));
+}
+
+}  // namespace
+}  // namespace ember::testing

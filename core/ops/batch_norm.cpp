@@ -15,9 +15,10 @@ void check_channel_vector(const Tensor& t, const Tensor& x, int64_t C, const cha
   if (!t.defined()) return;
   EMBER_CHECK(t.dim() == 1 && t.size(0) == C, ShapeError, "batch_norm: {} has shape {} but the input has {} channels",
               what, shape_str(t.shape()), C);
-  EMBER_CHECK(t.dtype() == x.dtype() && t.device() == x.device(), DTypeError,
-              "batch_norm: {} ({} on {}) must match the input ({} on {})", what, t.dtype(), t.device(), x.dtype(),
-              x.device());
+  EMBER_CHECK(t.device() == x.device(), DeviceError, "batch_norm: {} is on {} but the input is on {}", what,
+              t.device(), x.device());
+  EMBER_CHECK(t.dtype() == x.dtype(), DTypeError, "batch_norm: {} has dtype {} but the input has {}", what, t.dtype(),
+              x.dtype());
 }
 }  // namespace
 

@@ -36,8 +36,9 @@ void check_conv(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dO
   if (b.defined()) {
     EMBER_CHECK(b.dim() == 1 && b.size(0) == w.size(0), ShapeError, "conv2d: bias has shape {} but weight has {} outputs",
                 shape_str(b.shape()), w.size(0));
-    EMBER_CHECK(b.dtype() == x.dtype() && b.device() == x.device(), DTypeError,
-                "conv2d: bias ({} on {}) must match input ({} on {})", b.dtype(), b.device(), x.dtype(), x.device());
+    EMBER_CHECK(b.device() == x.device(), DeviceError, "conv2d: bias on {} but input on {}", b.device(), x.device());
+    EMBER_CHECK(b.dtype() == x.dtype(), DTypeError, "conv2d: bias has dtype {} but input has {}", b.dtype(),
+                x.dtype());
   }
 }
 

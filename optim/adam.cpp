@@ -79,17 +79,11 @@ void Adam::check_state(const ParamState& st, size_t i) const {
               i, step->second);
 }
 
-void Adam::update(const ParamGroup& g, Tensor& param, const Tensor& grad, ParamState& st) {
-  if (!batch_.add(g, param, grad, st)) return;
-  const std::vector<detail::PendingUpdate> items = batch_.take();
-  if (update_fused(g, items)) return;
-  for (const auto& it : items) {
-    Tensor p = it.param;
-    update_one(g, p, it.grad, *it.state);
-  }
+void Adam::update_group(const ParamGroup& g, const std::vector<ParamUpdate>& items) {
+  if (!update_fused(g, items)) Optimizer::update_group(g, items);
 }
 
-bool Adam::update_fused(const ParamGroup& g, const std::vector<detail::PendingUpdate>& items) {
+bool Adam::update_fused(const ParamGroup& g, const std::vector<ParamUpdate>& items) {
   const bool amsgrad = *g.amsgrad;
   std::vector<const char*> names{"exp_avg", "exp_avg_sq"};
   if (amsgrad) names.push_back("max_exp_avg_sq");
@@ -141,7 +135,7 @@ bool Adam::update_fused(const ParamGroup& g, const std::vector<detail::PendingUp
   return true;
 }
 
-void Adam::update_one(const ParamGroup& g, Tensor& param, const Tensor& grad, ParamState& st) {
+void Adam::update(const ParamGroup& g, Tensor& param, const Tensor& grad, ParamState& st) {
   const double lr = *g.lr, eps = *g.eps, wd = *g.weight_decay;
   const auto [beta1, beta2] = *g.betas;
   if (st.tensors.empty()) {

@@ -50,6 +50,7 @@ class Adam : public Optimizer {
   void check_group(const ParamGroup& group, size_t index) const override;
   void update(const ParamGroup& group, Tensor& param, const Tensor& grad,
               ParamState& state) override;
+  void update_group(const ParamGroup& group, const std::vector<ParamUpdate>& items) override;
   std::vector<std::string> state_tensor_names() const override {
     return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
   }
@@ -57,12 +58,10 @@ class Adam : public Optimizer {
   void check_state(const ParamState& state, size_t index) const override;
 
  private:
-  void update_one(const ParamGroup& group, Tensor& param, const Tensor& grad, ParamState& state);
-  // False (nothing changed) when the batch cannot be fused.
-  bool update_fused(const ParamGroup& group, const std::vector<detail::PendingUpdate>& items);
+  // False (nothing changed) when the group cannot be fused.
+  bool update_fused(const ParamGroup& group, const std::vector<ParamUpdate>& items);
 
   bool decoupled_;
-  detail::GroupBatch batch_;
 };
 
 class AdamW : public Adam {

@@ -160,13 +160,22 @@ bool Optimizer::need(const std::optional<bool>& field, const char* field_name, s
 void Optimizer::step() {
   check_groups();
   NoGradGuard no_grad;
+  std::vector<ParamUpdate> items;
   for (const auto& g : groups_) {
+    items.clear();
     for (const Tensor& param : g.params) {
       Tensor grad = param.grad();
-      if (!grad.defined()) continue;
-      Tensor p = param;
-      update(g, p, grad, state_[param.impl()]);
+      // state_ is node-based: the pointers stay valid while later entries are added.
+      if (grad.defined()) items.push_back({param, grad, &state_[param.impl()]});
     }
+    if (!items.empty()) update_group(g, items);
+  }
+}
+
+void Optimizer::update_group(const ParamGroup& group, const std::vector<ParamUpdate>& items) {
+  for (const ParamUpdate& it : items) {
+    Tensor p = it.param;
+    update(group, p, it.grad, *it.state);
   }
 }
 

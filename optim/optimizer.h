@@ -61,6 +61,13 @@ struct ParamState {
   std::unordered_map<std::string, double> scalars;
 };
 
+// One parameter of a group that has a gradient, with its state, as step() hands it over.
+struct ParamUpdate {
+  Tensor param;
+  Tensor grad;
+  ParamState* state;
+};
+
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
@@ -102,6 +109,9 @@ class Optimizer {
   // Updates one parameter in place (grad mode is off). `state` is empty on the first update.
   virtual void update(const ParamGroup& group, Tensor& param, const Tensor& grad,
                       ParamState& state) = 0;
+  // Updates a group's parameters that have a gradient (in the group's order). The default
+  // calls update() for each; SGD and Adam hand the whole group to one fused kernel.
+  virtual void update_group(const ParamGroup& group, const std::vector<ParamUpdate>& items);
   // Names of the state entries this optimizer keeps (for load_state_dict's checks).
   virtual std::vector<std::string> state_tensor_names() const = 0;
   virtual std::vector<std::string> state_scalar_names() const { return {}; }

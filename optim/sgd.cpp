@@ -49,17 +49,11 @@ void SGD::check_group(const ParamGroup& g, size_t i) const {
               momentum, dampening, i);
 }
 
-void SGD::update(const ParamGroup& g, Tensor& param, const Tensor& grad, ParamState& state) {
-  if (!batch_.add(g, param, grad, state)) return;
-  const std::vector<detail::PendingUpdate> items = batch_.take();
-  if (update_fused(g, items)) return;
-  for (const auto& it : items) {
-    Tensor p = it.param;
-    update_one(g, p, it.grad, *it.state);
-  }
+void SGD::update_group(const ParamGroup& g, const std::vector<ParamUpdate>& items) {
+  if (!update_fused(g, items)) Optimizer::update_group(g, items);
 }
 
-bool SGD::update_fused(const ParamGroup& g, const std::vector<detail::PendingUpdate>& items) {
+bool SGD::update_fused(const ParamGroup& g, const std::vector<ParamUpdate>& items) {
   const bool momentum = *g.momentum != 0.0;
   if (!detail::fusable(items, momentum ? std::vector<const char*>{"momentum_buffer"} : std::vector<const char*>{}))
     return false;
@@ -105,7 +99,7 @@ bool SGD::update_fused(const ParamGroup& g, const std::vector<detail::PendingUpd
   return true;
 }
 
-void SGD::update_one(const ParamGroup& g, Tensor& param, const Tensor& grad, ParamState& state) {
+void SGD::update(const ParamGroup& g, Tensor& param, const Tensor& grad, ParamState& state) {
   const double lr = *g.lr, momentum = *g.momentum, dampening = *g.dampening;
   const double wd = *g.weight_decay;
   Tensor d = grad;

@@ -36,15 +36,14 @@ class SGD : public Optimizer {
   void check_group(const ParamGroup& group, size_t index) const override;
   void update(const ParamGroup& group, Tensor& param, const Tensor& grad,
               ParamState& state) override;
+  void update_group(const ParamGroup& group, const std::vector<ParamUpdate>& items) override;
   std::vector<std::string> state_tensor_names() const override { return {"momentum_buffer"}; }
 
  private:
-  void update_one(const ParamGroup& group, Tensor& param, const Tensor& grad, ParamState& state);
-  // False (nothing changed) when the batch cannot be fused.
-  bool update_fused(const ParamGroup& group, const std::vector<detail::PendingUpdate>& items);
+  // False (nothing changed) when the group cannot be fused.
+  bool update_fused(const ParamGroup& group, const std::vector<ParamUpdate>& items);
 
   SGDOptions options_;
-  detail::GroupBatch batch_;
 };
 
 }  // namespace ember::optim

@@ -5,8 +5,9 @@
 // the compute type A and scalars are cast to A), so that in f32 and f64 the fused update
 // gives the same bits on the CPU. A is float for f16/bf16/f32 and double for f64.
 #include <cmath>
+#include <cstdint>
 
-#include "kernels/common/index_math.h"
+#include "index_math.h"  // same directory: also found from the tests, which lack the source root
 
 namespace ember::kernels {
 
@@ -111,6 +112,42 @@ EMBER_HD void adam_update(A& p, A g, A& m, A& v, A& vmax, const AdamCoeffs<A>& c
   }
   const A denom = c.inv_bias_correction2_sqrt * math_sqrt(v_hat) + c.eps;
   p = p + c.neg_step_size * (m / denom);
+}
+
+// Host side of the CUDA multi-tensor apply (kernels/cuda/optim.cu), here so that the CPU
+// tests check it: packs the non-empty tensors' chunks of `chunk` elements into launches of
+// at most `max_tensors` table slots and `max_blocks` blocks. slot(s, k) puts tensor k in
+// slot s; block(b, s, c) makes block b of the launch update chunk c of slot s; launch(nb)
+// runs the table with nb blocks and returns false to stop. A tensor whose chunks do not
+// fit goes on in the next launch, in slot 0 (the launch copied the table already).
+// Returns false when a launch did.
+template <class Slot, class BlockFn, class Launch>
+bool pack_multi_tensor(int64_t n_tensors, const int64_t* numels, int64_t chunk, int max_tensors, int max_blocks,
+                       Slot&& slot, BlockFn&& block, Launch&& launch) {
+  int nt = 0, nb = 0;
+  for (int64_t k = 0; k < n_tensors; ++k) {
+    const int64_t n = numels[k];
+    if (n <= 0) continue;
+    slot(nt, k);
+    const int64_t chunks = (n + chunk - 1) / chunk;
+    for (int64_t c = 0; c < chunks; ++c) {
+      block(nb, nt, c);
+      ++nb;
+      const bool last_chunk = c + 1 == chunks;
+      if (nb == max_blocks || (last_chunk && nt + 1 == max_tensors)) {
+        if (!launch(nb)) return false;
+        nb = 0;
+        if (last_chunk) {
+          nt = -1;
+        } else {
+          nt = 0;
+          slot(0, k);
+        }
+      }
+    }
+    ++nt;
+  }
+  return nb == 0 || launch(nb);
 }
 
 }  // namespace ember::kernels

@@ -35,12 +35,14 @@ memory::RawBackend cuda_backend(int device) {
   };
   // cudaFree waits for the device to finish, so no kernel still uses the segment. It must
   // not throw: a failure leaves the segment to the driver, which frees it with the context.
+  // Errors are cleared, not left for the next kernel launch's cudaGetLastError to report.
   b.free = [device](void* p, size_t) {
     int prev = -1;
     if (cudaGetDevice(&prev) != cudaSuccess) prev = -1;
     if (prev != device) cudaSetDevice(device);
-    if (cudaFree(p) != cudaSuccess) (void)cudaGetLastError();
+    cudaFree(p);
     if (prev >= 0 && prev != device) cudaSetDevice(prev);
+    (void)cudaGetLastError();
   };
   b.describe = [device]() -> std::string {
     size_t free_b = 0, total_b = 0;
@@ -49,10 +51,8 @@ memory::RawBackend cuda_backend(int device) {
     if (prev != device) cudaSetDevice(device);
     cudaError_t err = cudaMemGetInfo(&free_b, &total_b);
     if (prev >= 0 && prev != device) cudaSetDevice(prev);
-    if (err != cudaSuccess) {
-      (void)cudaGetLastError();
-      return {};
-    }
+    (void)cudaGetLastError();
+    if (err != cudaSuccess) return {};
     return fmt::format("the device has {} in all, {} free", memory::format_bytes(total_b),
                        memory::format_bytes(free_b));
   };

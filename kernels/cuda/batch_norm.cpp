@@ -28,17 +28,19 @@ BnDims check_args(const char* op, const Tensor& x, std::initializer_list<const T
     EMBER_CHECK(t->shape() == x.shape() && t->is_contiguous(), ShapeError,
                 "{}: expected a contiguous tensor of shape {}, got {}", op, shape_str(x.shape()),
                 shape_str(t->shape()));
-    EMBER_CHECK(t->dtype() == x.dtype() && t->device() == x.device(), DTypeError,
-                "{}: operand ({} on {}) must match the input ({} on {})", op, t->dtype(), t->device(), x.dtype(),
+    EMBER_CHECK(t->device() == x.device(), DeviceError, "{}: operand on {} but the input on {}", op, t->device(),
                 x.device());
+    EMBER_CHECK(t->dtype() == x.dtype(), DTypeError, "{}: operand has dtype {} but the input {}", op, t->dtype(),
+                x.dtype());
   }
   for (const Tensor* t : per_channel) {
     if (!t->defined()) continue;
     EMBER_CHECK(t->dim() == 1 && t->size(0) == d.C && t->is_contiguous(), ShapeError,
                 "{}: per-channel operand has shape {} but the input has {} channels", op, shape_str(t->shape()), d.C);
-    EMBER_CHECK(t->dtype() == x.dtype() && t->device() == x.device(), DTypeError,
-                "{}: per-channel operand ({} on {}) must match the input ({} on {})", op, t->dtype(), t->device(),
-                x.dtype(), x.device());
+    EMBER_CHECK(t->device() == x.device(), DeviceError, "{}: per-channel operand on {} but the input on {}", op,
+                t->device(), x.device());
+    EMBER_CHECK(t->dtype() == x.dtype(), DTypeError, "{}: per-channel operand has dtype {} but the input {}", op,
+                t->dtype(), x.dtype());
   }
   return d;
 }

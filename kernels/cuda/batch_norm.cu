@@ -8,31 +8,16 @@
 #include <cuda_fp16.h>
 
 #include "kernels/cuda/batch_norm_launch.h"
+#include "kernels/cuda/dtype.cuh"
 
 namespace ember::cuda {
 namespace {
 
+using ew::acc_t;
+// The precision of the short runs before the double flush (the CPU's Lane: float for the
+// 16-bit floats and f32, double for f64).
 template <class T>
-struct Acc {
-  using type = T;
-  __device__ T operator()(T v) const { return v; }
-  __device__ static T store(T v) { return v; }
-};
-template <>
-struct Acc<__half> {
-  using type = float;
-  __device__ float operator()(__half v) const { return __half2float(v); }
-  __device__ static __half store(float v) { return __float2half_rn(v); }
-};
-template <>
-struct Acc<__nv_bfloat16> {
-  using type = float;
-  __device__ float operator()(__nv_bfloat16 v) const { return __bfloat162float(v); }
-  __device__ static __nv_bfloat16 store(float v) { return __float2bfloat16_rn(v); }
-};
-// The precision of the short runs before the double flush (the CPU's Lane).
-template <class T>
-using lane_t = typename Acc<T>::type;
+using lane_t = acc_t<T>;
 
 constexpr int kThreads = 256;  // a multiple of 32: block_sum2 shuffles full warps
 constexpr int kRun = 16;
@@ -67,13 +52,12 @@ template <class T, bool kBackward>
 __global__ void channel_sums(const T* x, const T* gy, const T* mean, BnDims d, int splits, int64_t chunk,
                              double* partial) {
   using L = lane_t<T>;
-  const Acc<T> load{};
   const int64_t c = blockIdx.x / splits, part = blockIdx.x % splits;
   const int64_t m = d.N * d.S;
   const int64_t j0 = part * chunk;
   const int64_t j1 = j0 + chunk < m ? j0 + chunk : m;
-  const L center = kBackward ? static_cast<L>(static_cast<double>(load(mean[c])))
-                             : static_cast<L>(m > 0 ? static_cast<double>(load(x[c * d.S])) : 0.0);
+  const L center = kBackward ? static_cast<L>(static_cast<double>(ew::load(mean[c])))
+                             : static_cast<L>(m > 0 ? static_cast<double>(ew::load(x[c * d.S])) : 0.0);
   double sa = 0, sb = 0;
   int64_t j = j0 + threadIdx.x;
   if (j < j1) {
@@ -85,11 +69,11 @@ __global__ void channel_sums(const T* x, const T* gy, const T* mean, BnDims d, i
     for (; j < j1; j += kThreads) {
       const int64_t at = (n * d.C + c) * d.S + s;
       if (kBackward) {
-        const L g = static_cast<L>(load(gy[at]));
+        const L g = static_cast<L>(ew::load(gy[at]));
         ra += g;
-        rb += g * (static_cast<L>(load(x[at])) - center);
+        rb += g * (static_cast<L>(ew::load(x[at])) - center);
       } else {
-        const L v = static_cast<L>(load(x[at])) - center;
+        const L v = static_cast<L>(ew::load(x[at])) - center;
         ra += v;
         rb += v * v;
       }
@@ -118,7 +102,7 @@ __global__ void channel_sums(const T* x, const T* gy, const T* mean, BnDims d, i
 
 template <class T>
 __global__ void finish_stats(const T* x, const double* partial, BnDims d, int splits, double eps, T* mean, T* invstd) {
-  using A = typename Acc<T>::type;
+  using A = acc_t<T>;
   const int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (c >= d.C) return;
   double s = 0, s2 = 0;
@@ -127,11 +111,11 @@ __global__ void finish_stats(const T* x, const double* partial, BnDims d, int sp
     s2 += partial[2 * (c * splits + p) + 1];
   }
   const double m = static_cast<double>(d.N * d.S);
-  const double shift = m > 0 ? static_cast<double>(Acc<T>{}(x[c * d.S])) : 0.0;
+  const double shift = m > 0 ? static_cast<double>(ew::load(x[c * d.S])) : 0.0;
   const double md = s / m;
   const double var = fmax(s2 / m - md * md, 0.0);
-  mean[c] = Acc<T>::store(static_cast<A>(md + shift));
-  invstd[c] = Acc<T>::store(static_cast<A>(1.0 / sqrt(var + eps)));
+  mean[c] = ew::to_storage<T>(static_cast<A>(md + shift));
+  invstd[c] = ew::to_storage<T>(static_cast<A>(1.0 / sqrt(var + eps)));
 }
 
 // out = x * scale + shift with the CPU's per-channel scale and shift (computed in A from
@@ -139,14 +123,13 @@ __global__ void finish_stats(const T* x, const double* partial, BnDims d, int sp
 template <class T, class I>
 __global__ void apply_norm(const T* x, const T* mean, const T* invstd, const T* w, const T* b, T* y, I total, I S,
                            I C) {
-  using A = typename Acc<T>::type;
-  const Acc<T> load{};
+  using A = acc_t<T>;
   for (I i = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<I>(gridDim.x) * blockDim.x) {
     const I c = (i / S) % C;
-    const A scale = load(invstd[c]) * (w ? load(w[c]) : A(1));
-    const A shift = (b ? load(b[c]) : A(0)) - load(mean[c]) * scale;
-    y[i] = Acc<T>::store(load(x[i]) * scale + shift);
+    const A scale = ew::load(invstd[c]) * (w ? ew::load(w[c]) : A(1));
+    const A shift = (b ? ew::load(b[c]) : A(0)) - ew::load(mean[c]) * scale;
+    y[i] = ew::to_storage<T>(ew::load(x[i]) * scale + shift);
   }
 }
 
@@ -155,8 +138,7 @@ __global__ void apply_norm(const T* x, const T* mean, const T* invstd, const T* 
 template <class T>
 __global__ void finish_backward(const double* partial, const T* weight, const T* mean, const T* invstd, BnDims d,
                                 int splits, bool training, T* gw, T* gb, double* coef) {
-  using A = typename Acc<T>::type;
-  const Acc<T> load{};
+  using A = acc_t<T>;
   const int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (c >= d.C) return;
   double sg = 0, sgx = 0;
@@ -165,11 +147,11 @@ __global__ void finish_backward(const double* partial, const T* weight, const T*
     sgx += partial[2 * (c * splits + p) + 1];
   }
   const double m = static_cast<double>(d.N * d.S);
-  const double mu = static_cast<double>(load(mean[c])), is = static_cast<double>(load(invstd[c]));
+  const double mu = static_cast<double>(ew::load(mean[c])), is = static_cast<double>(ew::load(invstd[c]));
   sgx *= is;
-  if (gw) gw[c] = Acc<T>::store(static_cast<A>(sgx));
-  if (gb) gb[c] = Acc<T>::store(static_cast<A>(sg));
-  const double w = weight ? static_cast<double>(load(weight[c])) : 1.0;
+  if (gw) gw[c] = ew::to_storage<T>(static_cast<A>(sgx));
+  if (gb) gb[c] = ew::to_storage<T>(static_cast<A>(sg));
+  const double w = weight ? static_cast<double>(ew::load(weight[c])) : 1.0;
   coef[4 * c] = static_cast<A>(w * is);
   coef[4 * c + 1] = training ? static_cast<A>(sg / m) : A(0);
   coef[4 * c + 2] = training ? static_cast<A>(sgx / m * is) : A(0);
@@ -178,14 +160,13 @@ __global__ void finish_backward(const double* partial, const T* weight, const T*
 
 template <class T, class I>
 __global__ void apply_backward(const T* x, const T* gy, const double* coef, T* gx, I total, I S, I C) {
-  using A = typename Acc<T>::type;
-  const Acc<T> load{};
+  using A = acc_t<T>;
   for (I i = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<I>(gridDim.x) * blockDim.x) {
     const I c = (i / S) % C;
     const A k = static_cast<A>(coef[4 * c]), mean_g = static_cast<A>(coef[4 * c + 1]);
     const A proj = static_cast<A>(coef[4 * c + 2]), mu = static_cast<A>(coef[4 * c + 3]);
-    gx[i] = Acc<T>::store(k * (load(gy[i]) - mean_g - (load(x[i]) - mu) * proj));
+    gx[i] = ew::to_storage<T>(k * (ew::load(gy[i]) - mean_g - (ew::load(x[i]) - mu) * proj));
   }
 }
 
@@ -272,18 +253,10 @@ cudaError_t launch_batch_norm(DT dt, const void* x, const void* weight, const vo
                               cudaStream_t stream) {
   if (!valid(d, splits, work)) return cudaErrorInvalidValue;
   if (d.C == 0) return cudaSuccess;
-  switch (dt) {
-    case DT::f32:
-      return forward<float>(x, weight, bias, mean, invstd, out, d, compute_stats, eps, splits, work, stream);
-    case DT::f64:
-      return forward<double>(x, weight, bias, mean, invstd, out, d, compute_stats, eps, splits, work, stream);
-    case DT::f16:
-      return forward<__half>(x, weight, bias, mean, invstd, out, d, compute_stats, eps, splits, work, stream);
-    case DT::bf16:
-      return forward<__nv_bfloat16>(x, weight, bias, mean, invstd, out, d, compute_stats, eps, splits, work, stream);
-    default:
-      return cudaErrorInvalidValue;
-  }
+  return ew::dispatch_floating(dt, [&](auto tag) {
+    return forward<typename decltype(tag)::type>(x, weight, bias, mean, invstd, out, d, compute_stats, eps, splits,
+                                                 work, stream);
+  });
 }
 
 cudaError_t launch_batch_norm_backward(DT dt, const void* x, const void* gy, const void* weight, const void* mean,
@@ -291,18 +264,10 @@ cudaError_t launch_batch_norm_backward(DT dt, const void* x, const void* gy, con
                                        int splits, double* work, cudaStream_t stream) {
   if (!valid(d, splits, work)) return cudaErrorInvalidValue;
   if (d.C == 0 || (!gx && !gw && !gb)) return cudaSuccess;
-  switch (dt) {
-    case DT::f32:
-      return backward<float>(x, gy, weight, mean, invstd, gx, gw, gb, d, training, splits, work, stream);
-    case DT::f64:
-      return backward<double>(x, gy, weight, mean, invstd, gx, gw, gb, d, training, splits, work, stream);
-    case DT::f16:
-      return backward<__half>(x, gy, weight, mean, invstd, gx, gw, gb, d, training, splits, work, stream);
-    case DT::bf16:
-      return backward<__nv_bfloat16>(x, gy, weight, mean, invstd, gx, gw, gb, d, training, splits, work, stream);
-    default:
-      return cudaErrorInvalidValue;
-  }
+  return ew::dispatch_floating(dt, [&](auto tag) {
+    return backward<typename decltype(tag)::type>(x, gy, weight, mean, invstd, gx, gw, gb, d, training, splits, work,
+                                                  stream);
+  });
 }
 
 }  // namespace ember::cuda

@@ -2,13 +2,15 @@
 // conv.cpp). Our own kernels rather than cudnnAddTensor / cudnnConvolutionBackwardBias:
 // one code path for every floating dtype (bf16 included) and a bias gradient summed in a
 // fixed order, so it is the same from run to run.
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-
 #include "kernels/cuda/bias_launch.h"
+#include "kernels/cuda/dtype.cuh"
 
 namespace ember::cuda {
 namespace {
+
+using ew::acc_t;
+using ew::load;
+using ew::to_storage;
 
 constexpr int kThreads = 256;
 
@@ -16,26 +18,6 @@ int blocks_for(int64_t n) {
   const int64_t want = (n + kThreads - 1) / kThreads;
   return static_cast<int>(want < 65535 ? (want > 0 ? want : 1) : 65535);  // grid-stride loops cover the rest
 }
-
-// Arithmetic type per storage type: f16/bf16 compute in float, like the CPU.
-template <class T>
-struct Acc {
-  using type = float;
-};
-template <>
-struct Acc<double> {
-  using type = double;
-};
-
-__device__ __forceinline__ float load(const float* p) { return *p; }
-__device__ __forceinline__ double load(const double* p) { return *p; }
-__device__ __forceinline__ float load(const __half* p) { return __half2float(*p); }
-__device__ __forceinline__ float load(const __nv_bfloat16* p) { return __bfloat162float(*p); }
-
-__device__ __forceinline__ void store(float* p, float v) { *p = v; }
-__device__ __forceinline__ void store(double* p, double v) { *p = v; }
-__device__ __forceinline__ void store(__half* p, float v) { *p = __float2half_rn(v); }
-__device__ __forceinline__ void store(__nv_bfloat16* p, float v) { *p = __float2bfloat16_rn(v); }
 
 template <class U>
 __global__ void bias_rows_kernel(U* out, const U* bias, int64_t total, int64_t n) {
@@ -50,7 +32,7 @@ __global__ void bias_add_kernel(T* y, const T* bias, int64_t total, int64_t chan
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t c = (i / inner) % channels;
-    store(y + i, load(y + i) + load(bias + c));
+    y[i] = to_storage<T>(load(y[i]) + load(bias[c]));
   }
 }
 
@@ -58,7 +40,7 @@ __global__ void bias_add_kernel(T* y, const T* bias, int64_t total, int64_t chan
 // outer * inner elements, then the block reduces in a fixed tree order.
 template <class T>
 __global__ void bias_grad_kernel(const T* gy, T* gb, int64_t outer, int64_t channels, int64_t inner) {
-  using A = typename Acc<T>::type;
+  using A = acc_t<T>;
   __shared__ A buf[kThreads];
   const int64_t c = blockIdx.x;
   const int64_t count = outer * inner;
@@ -66,7 +48,7 @@ __global__ void bias_grad_kernel(const T* gy, T* gb, int64_t outer, int64_t chan
   for (int64_t j = threadIdx.x; j < count; j += blockDim.x) {
     const int64_t o = j / inner;
     const int64_t i = j - o * inner;
-    acc += load(gy + (o * channels + c) * inner + i);
+    acc += load(gy[(o * channels + c) * inner + i]);
   }
   buf[threadIdx.x] = acc;
   __syncthreads();
@@ -74,7 +56,7 @@ __global__ void bias_grad_kernel(const T* gy, T* gb, int64_t outer, int64_t chan
     if (static_cast<int>(threadIdx.x) < step) buf[threadIdx.x] += buf[threadIdx.x + step];
     __syncthreads();
   }
-  if (threadIdx.x == 0) store(gb + c, buf[0]);
+  if (threadIdx.x == 0) gb[c] = to_storage<T>(buf[0]);
 }
 
 template <class T>
@@ -120,26 +102,20 @@ cudaError_t launch_bias_rows(void* out, const void* bias, int elem_size, int64_t
 cudaError_t launch_bias_add_channels(void* y, const void* bias, DT dtype, int64_t outer, int64_t channels,
                                      int64_t inner, cudaStream_t stream) {
   if (outer * channels * inner == 0) return cudaSuccess;
-  switch (dtype) {
-    case DT::f32: return bias_add<float>(y, bias, outer, channels, inner, stream);
-    case DT::f64: return bias_add<double>(y, bias, outer, channels, inner, stream);
-    case DT::f16: return bias_add<__half>(y, bias, outer, channels, inner, stream);
-    case DT::bf16: return bias_add<__nv_bfloat16>(y, bias, outer, channels, inner, stream);
-    default: return cudaErrorInvalidValue;
-  }
+  return ew::dispatch_floating(dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    return bias_add<T>(y, bias, outer, channels, inner, stream);
+  });
 }
 
 cudaError_t launch_bias_grad_channels(const void* gy, void* gb, DT dtype, int64_t outer, int64_t channels,
                                       int64_t inner, cudaStream_t stream) {
   if (channels == 0) return cudaSuccess;
   if (channels > 0x7fffffff) return cudaErrorInvalidConfiguration;
-  switch (dtype) {
-    case DT::f32: return bias_grad<float>(gy, gb, outer, channels, inner, stream);
-    case DT::f64: return bias_grad<double>(gy, gb, outer, channels, inner, stream);
-    case DT::f16: return bias_grad<__half>(gy, gb, outer, channels, inner, stream);
-    case DT::bf16: return bias_grad<__nv_bfloat16>(gy, gb, outer, channels, inner, stream);
-    default: return cudaErrorInvalidValue;
-  }
+  return ew::dispatch_floating(dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    return bias_grad<T>(gy, gb, outer, channels, inner, stream);
+  });
 }
 
 }  // namespace ember::cuda

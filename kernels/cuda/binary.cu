@@ -29,11 +29,15 @@ struct Minimum {
     return a < b ? a : b;
   }
 };
-// std::pow on two integers computes in double; float stays float.
+// float stays float, double double. std::pow on two integers computes in double and the
+// CPU kernel truncates that back; the device's ::pow is only accurate to 2 ulp, and a
+// result an ulp below an exact power (48.99... for 7^2) would truncate to one less, so
+// integers take the exact power (kernels::int_pow) and the CPU's cast (int_cast).
 struct Pow {
   template <class A> __device__ A operator()(A a, A b) const {
     if constexpr (std::is_same_v<A, float>) return ::powf(a, b);
-    else return static_cast<A>(::pow(static_cast<double>(a), static_cast<double>(b)));
+    else if constexpr (std::is_same_v<A, double>) return ::pow(a, b);
+    else return kernels::int_cast<A>(kernels::int_pow(a, b));
   }
 };
 struct ReluBackward {

@@ -8,6 +8,8 @@
 //
 // Algorithms are chosen once per geometry by measurement (conv_algo.cpp); the bias is
 // added and its gradient summed by our own kernels (bias.cu).
+#include <algorithm>
+
 #include "ember/core/dispatch.h"
 #include "kernels/cuda/bias_launch.h"
 #include "kernels/cuda/check.h"
@@ -33,21 +35,23 @@ struct Scale {
 
 // Runs `call(algo, workspace, bytes)` with the chosen algorithm and math type. When its
 // workspace cannot be allocated, falls back to the fastest algorithm that needs none.
+// The workspace is freed when this returns, with the pass only queued: safe, because the
+// caching allocator hands the block out again only to work on this same stream.
 template <class F>
-void run_pass(const ConvAlgo& a, ConvDesc& conv, Device device, F&& call) {
+void run_pass(ConvPass pass, cudnnHandle_t h, const ConvAlgo& a, ConvDescs& d, Device device, F&& call) {
   Workspace ws;
   int algo = a.algo;
-  cudnnMathType_t math = a.math;
-  if (a.workspace > 0) {
+  d.conv.set_math(a.math);
+  const size_t need = std::max(a.workspace, conv_workspace_size(pass, h, d, a.algo));
+  if (need > 0) {
     try {
-      ws = Workspace(a.workspace, device);
+      ws = Workspace(need, device);
     } catch (const CudaError&) {
       if (a.fallback_algo < 0) throw;
       algo = a.fallback_algo;
-      math = a.fallback_math;
+      d.conv.set_math(a.fallback_math);
     }
   }
-  conv.set_math(math);
   call(algo, ws.data(), ws.size());
 }
 
@@ -68,7 +72,7 @@ void conv2d_cuda(const Tensor& x, const Tensor& w, const Tensor& bias, const Ten
     const ConvAlgo a = conv_algorithm(ConvPass::forward, h, d, {x.raw_data(), w.raw_data(), out.raw_data()},
                                       x.shape(), w.shape(), opt, x.dtype(), dev);
     const Scale one(1.0), zero_scale(0.0);
-    run_pass(a, d.conv, dev, [&](int algo, void* ws, size_t bytes) {
+    run_pass(ConvPass::forward, h, a, d, dev, [&](int algo, void* ws, size_t bytes) {
       EMBER_CUDNN_CHECK(cudnnConvolutionForward(h, one.get(x.dtype()), d.x.get(), x.raw_data(), d.w.get(),
                                                 w.raw_data(), d.conv.get(),
                                                 static_cast<cudnnConvolutionFwdAlgo_t>(algo), ws, bytes,
@@ -98,7 +102,7 @@ void conv2d_backward_data_cuda(const Tensor& gy, const Tensor& w, const Tensor& 
   const ConvAlgo a = conv_algorithm(ConvPass::backward_data, h, d, {gx.raw_data(), w.raw_data(), gy.raw_data()},
                                     gx.shape(), w.shape(), opt, gx.dtype(), dev);
   const Scale one(1.0), zero_scale(0.0);
-  run_pass(a, d.conv, dev, [&](int algo, void* ws, size_t bytes) {
+  run_pass(ConvPass::backward_data, h, a, d, dev, [&](int algo, void* ws, size_t bytes) {
     EMBER_CUDNN_CHECK(cudnnConvolutionBackwardData(h, one.get(gx.dtype()), d.w.get(), w.raw_data(), d.y.get(),
                                                    gy.raw_data(), d.conv.get(),
                                                    static_cast<cudnnConvolutionBwdDataAlgo_t>(algo), ws, bytes,
@@ -122,7 +126,7 @@ void conv2d_backward_weight_cuda(const Tensor& x, const Tensor& gy, const Tensor
       const ConvAlgo a = conv_algorithm(ConvPass::backward_filter, h, d, {x.raw_data(), gw.raw_data(), gy.raw_data()},
                                         x.shape(), gw.shape(), opt, x.dtype(), dev);
       const Scale one(1.0), zero_scale(0.0);
-      run_pass(a, d.conv, dev, [&](int algo, void* ws, size_t bytes) {
+      run_pass(ConvPass::backward_filter, h, a, d, dev, [&](int algo, void* ws, size_t bytes) {
         EMBER_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, one.get(x.dtype()), d.x.get(), x.raw_data(), d.y.get(),
                                                          gy.raw_data(), d.conv.get(),
                                                          static_cast<cudnnConvolutionBwdFilterAlgo_t>(algo), ws, bytes,

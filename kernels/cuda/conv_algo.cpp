@@ -61,37 +61,42 @@ std::vector<Candidate> usable(const std::vector<Perf>& perf, int returned, size_
   return out;
 }
 
+// cuDNN's workspace query for one algorithm; false when cuDNN does not support it here.
+bool query_workspace(ConvPass pass, cudnnHandle_t h, const ConvDescs& d, int algo, size_t& bytes) {
+  bytes = 0;
+  cudnnStatus_t st = CUDNN_STATUS_NOT_SUPPORTED;
+  switch (pass) {
+    case ConvPass::forward:
+      st = cudnnGetConvolutionForwardWorkspaceSize(h, d.x.get(), d.w.get(), d.conv.get(), d.y.get(),
+                                                   static_cast<cudnnConvolutionFwdAlgo_t>(algo), &bytes);
+      break;
+    case ConvPass::backward_data:
+      st = cudnnGetConvolutionBackwardDataWorkspaceSize(h, d.w.get(), d.y.get(), d.conv.get(), d.x.get(),
+                                                        static_cast<cudnnConvolutionBwdDataAlgo_t>(algo), &bytes);
+      break;
+    case ConvPass::backward_filter:
+      st = cudnnGetConvolutionBackwardFilterWorkspaceSize(h, d.x.get(), d.y.get(), d.conv.get(), d.w.get(),
+                                                          static_cast<cudnnConvolutionBwdFilterAlgo_t>(algo), &bytes);
+      break;
+  }
+  return st == CUDNN_STATUS_SUCCESS;
+}
+
+int algo_count(ConvPass pass) {
+  switch (pass) {
+    case ConvPass::forward: return CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
+    case ConvPass::backward_data: return CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
+    case ConvPass::backward_filter: return CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
+  }
+  return 0;
+}
+
 // The largest workspace (up to the cap) that any algorithm of the pass asks for.
 size_t max_workspace(ConvPass pass, cudnnHandle_t h, const ConvDescs& d) {
   size_t best = 0;
-  auto take = [&](cudnnStatus_t st, size_t bytes) {
-    if (st == CUDNN_STATUS_SUCCESS && bytes <= kWorkspaceCap) best = std::max(best, bytes);
-  };
-  switch (pass) {
-    case ConvPass::forward:
-      for (int a = 0; a < CUDNN_CONVOLUTION_FWD_ALGO_COUNT; ++a) {
-        size_t bytes = 0;
-        take(cudnnGetConvolutionForwardWorkspaceSize(h, d.x.get(), d.w.get(), d.conv.get(), d.y.get(),
-                                                     static_cast<cudnnConvolutionFwdAlgo_t>(a), &bytes),
-             bytes);
-      }
-      break;
-    case ConvPass::backward_data:
-      for (int a = 0; a < CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT; ++a) {
-        size_t bytes = 0;
-        take(cudnnGetConvolutionBackwardDataWorkspaceSize(h, d.w.get(), d.y.get(), d.conv.get(), d.x.get(),
-                                                          static_cast<cudnnConvolutionBwdDataAlgo_t>(a), &bytes),
-             bytes);
-      }
-      break;
-    case ConvPass::backward_filter:
-      for (int a = 0; a < CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT; ++a) {
-        size_t bytes = 0;
-        take(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, d.x.get(), d.y.get(), d.conv.get(), d.w.get(),
-                                                            static_cast<cudnnConvolutionBwdFilterAlgo_t>(a), &bytes),
-             bytes);
-      }
-      break;
+  for (int a = 0; a < algo_count(pass); ++a) {
+    size_t bytes = 0;
+    if (query_workspace(pass, h, d, a, bytes) && bytes <= kWorkspaceCap) best = std::max(best, bytes);
   }
   return best;
 }
@@ -176,6 +181,11 @@ const char* pass_name(ConvPass p) {
 }
 
 }  // namespace
+
+size_t conv_workspace_size(ConvPass pass, cudnnHandle_t handle, const ConvDescs& d, int algo) {
+  size_t bytes = 0;
+  return query_workspace(pass, handle, d, algo, bytes) ? bytes : 0;
+}
 
 ConvAlgo conv_algorithm(ConvPass pass, cudnnHandle_t handle, ConvDescs& d, const ConvBuffers& buf,
                         const Shape& x_shape, const Shape& w_shape, const Conv2dOptions& opt, DType dtype,

@@ -34,4 +34,9 @@ ConvAlgo conv_algorithm(ConvPass pass, cudnnHandle_t handle, ConvDescs& d, const
                         const Shape& x_shape, const Shape& w_shape, const Conv2dOptions& opt, DType dtype,
                         Device device);
 
+// cuDNN's own workspace query for `algo` of `pass` with d.conv's current math type; 0 when
+// cuDNN does not answer. run_pass takes the larger of this and ConvAlgo::workspace (the
+// size Find reported), so a smaller report can never starve the pass.
+size_t conv_workspace_size(ConvPass pass, cudnnHandle_t handle, const ConvDescs& d, int algo);
+
 }  // namespace ember::cuda

@@ -1,6 +1,7 @@
 // Device-side copies: strided gather/scatter and dtype casts with the CPU copy kernel's
 // rules (kernels/cpu/copy.cpp): to bool is "!= 0" (NaN is true), 16-bit floats round to
-// nearest even from float, everything else is a C++ static_cast of the compute value.
+// nearest even from float, everything else is a C++ static_cast of the compute value
+// (floating -> u8 through int64, so that negative values wrap as on the CPU: int_cast).
 #include "kernels/cuda/elementwise.cuh"
 #include "kernels/cuda/elementwise_launch.h"
 
@@ -18,6 +19,7 @@ struct Convert {
   template <class A> __device__ auto operator()(A v) const {
     if constexpr (std::is_same_v<To, bool>) return v != A(0);
     else if constexpr (std::is_same_v<To, __half> || std::is_same_v<To, __nv_bfloat16>) return static_cast<float>(v);
+    else if constexpr (std::is_integral_v<To>) return kernels::int_cast<To>(v);
     else return static_cast<To>(v);
   }
 };

@@ -5,6 +5,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include "kernels/cuda/dtype.cuh"
 #include "kernels/cuda/indexing_launch.h"
 
 namespace ember::cuda {
@@ -153,21 +154,9 @@ cudaError_t run_gather(const TensorRef& a, const TensorRef& index, const TensorR
 cudaError_t gather_by_size(const TensorRef& a, const TensorRef& index, const TensorRef& b, int64_t n,
                            const IndexPlan& p, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  switch (a.dtype) {
-    case DT::u8:
-    case DT::boolean:
-      return run_gather<uint8_t>(a, index, b, n, p, stream);
-    case DT::f16:
-    case DT::bf16:
-      return run_gather<uint16_t>(a, index, b, n, p, stream);
-    case DT::f32:
-    case DT::i32:
-      return run_gather<uint32_t>(a, index, b, n, p, stream);
-    case DT::f64:
-    case DT::i64:
-      return run_gather<uint64_t>(a, index, b, n, p, stream);
-  }
-  return cudaErrorInvalidValue;
+  return ew::dispatch_by_size(a.dtype, [&](auto tag) {
+    return run_gather<typename decltype(tag)::type>(a, index, b, n, p, stream);
+  });
 }
 
 template <class T>
@@ -208,25 +197,10 @@ cudaError_t launch_scatter_add(const TensorRef& out, int dim, const TensorRef& i
   if (index.dtype != DT::i64 || src.dtype != out.dtype || !make_plan(index.g, out.g, index.g, src.g, dim, &p))
     return cudaErrorInvalidValue;
   if (index.numel == 0) return cudaSuccess;
-  switch (out.dtype) {
-    case DT::f32:
-      return run_scatter<float>(out, index, src, p, stream);
-    case DT::f64:
-      return run_scatter<double>(out, index, src, p, stream);
-    case DT::f16:
-      return run_scatter<__half>(out, index, src, p, stream);
-    case DT::bf16:
-      return run_scatter<__nv_bfloat16>(out, index, src, p, stream);
-    case DT::i32:
-      return run_scatter<int32_t>(out, index, src, p, stream);
-    case DT::i64:
-      return run_scatter<int64_t>(out, index, src, p, stream);
-    case DT::u8:
-      return run_scatter<uint8_t>(out, index, src, p, stream);
-    case DT::boolean:
-      break;
-  }
-  return cudaErrorInvalidValue;
+  // Numeric dtypes only: dispatch_numeric has no bool.
+  return ew::dispatch_numeric(out.dtype, [&](auto tag) {
+    return run_scatter<typename decltype(tag)::type>(out, index, src, p, stream);
+  });
 }
 
 }  // namespace ember::cuda

@@ -34,7 +34,8 @@ struct Operand {
 // Memory is already the column-major C x R matrix (op N, ld = row stride) when the column
 // stride is 1, and is its transpose (op T, ld = column stride) when the row stride is 1.
 // A size-1 dim's stride is never read, so its ld is set to the least cuBLAS accepts.
-// False for other strides, and for overlapping ones (ld below the matrix height).
+// False for other strides, for overlapping ones (ld below the matrix height), and for an
+// ld beyond cuBLAS's int (a contiguous copy may still fit).
 bool describe(const Tensor& t, Operand& o) {
   const int64_t R = t.size(1), C = t.size(2), sr = t.stride(1), sc = t.stride(2);
   if (t.stride(0) < 0 || sr < 0 || sc < 0) return false;
@@ -42,7 +43,7 @@ bool describe(const Tensor& t, Operand& o) {
   o.batch_stride = t.size(0) == 1 ? 0 : t.stride(0);
   if (sc == 1 || C == 1) {
     const int64_t ld = R == 1 ? std::max<int64_t>(C, 1) : sr;
-    if (ld >= std::max<int64_t>(C, 1)) {
+    if (ld >= std::max<int64_t>(C, 1) && ld <= INT_MAX) {
       o.op = CUBLAS_OP_N;
       o.ld = ld;
       return true;
@@ -50,7 +51,7 @@ bool describe(const Tensor& t, Operand& o) {
   }
   if (sr == 1 || R == 1) {
     const int64_t ld = C == 1 ? std::max<int64_t>(R, 1) : sc;
-    if (ld >= std::max<int64_t>(R, 1)) {
+    if (ld >= std::max<int64_t>(R, 1) && ld <= INT_MAX) {
       o.op = CUBLAS_OP_T;
       o.ld = ld;
       return true;
@@ -64,7 +65,9 @@ Operand operand(const Tensor& t) {
   if (describe(t, o)) return o;
   o.hold = t.contiguous();
   const bool ok = describe(o.hold, o);
-  EMBER_CHECK(ok, Error, "matmul: a contiguous operand of shape {} has no cuBLAS layout", shape_str(t.shape()));
+  // A contiguous operand always has a layout unless its rows are too long for an int ld.
+  EMBER_CHECK(ok, ValueError, "matmul: an operand of shape {} has rows beyond cuBLAS's 32-bit limit ({})",
+              shape_str(t.shape()), INT_MAX);
   return o;
 }
 
@@ -113,11 +116,11 @@ void matmul_cuda(const Tensor& a, const Tensor& b, const Tensor& bias, const Ten
 
   Operand oa = operand(a), ob = operand(b);
   // b shared by every batch entry (a weight) and a's rows evenly spaced across the batch:
-  // one GEMM with B*M rows runs faster than B small ones.
-  if (B > 1 && ob.batch_stride == 0 && oa.op == CUBLAS_OP_N) {
+  // one GEMM with B*M rows runs faster than B small ones (when B*M still fits cuBLAS's int).
+  if (B > 1 && ob.batch_stride == 0 && oa.op == CUBLAS_OP_N && B * M <= INT_MAX) {
     const Tensor& at = oa.hold.defined() ? oa.hold : a;
     const int64_t sa = at.stride(0);
-    const bool even = M > 1 ? sa == M * oa.ld : sa >= std::max<int64_t>(K, 1);
+    const bool even = M > 1 ? sa == M * oa.ld : sa >= std::max<int64_t>(K, 1) && sa <= INT_MAX;
     if (even) {
       if (M == 1) oa.ld = sa;
       M *= B;

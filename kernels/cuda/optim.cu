@@ -10,6 +10,7 @@
 #include <cuda_fp16.h>
 
 #include "kernels/common/optim_math.h"
+#include "kernels/cuda/dtype.cuh"
 #include "kernels/cuda/optim_launch.h"
 
 namespace ember::cuda {
@@ -31,21 +32,15 @@ struct ListTable {
 static_assert(ListTable<3>::kTensors <= 256 && ListTable<5>::kTensors <= 256);
 static_assert(sizeof(ListTable<3>) <= 3300 && sizeof(ListTable<5>) <= 3300);
 
-template <class T> struct Acc { using type = float; };
-template <> struct Acc<double> { using type = double; };
-template <class T> using acc_t = typename Acc<T>::type;
+using ew::acc_t;
 
 template <class T>
 __device__ __forceinline__ acc_t<T> load(const T* p, int64_t i) {
-  if constexpr (std::is_same_v<T, __half>) return __half2float(p[i]);
-  else if constexpr (std::is_same_v<T, __nv_bfloat16>) return __bfloat162float(p[i]);
-  else return p[i];
+  return ew::load(p[i]);
 }
 template <class T>
 __device__ __forceinline__ void store(T* p, int64_t i, acc_t<T> v) {
-  if constexpr (std::is_same_v<T, __half>) p[i] = __float2half_rn(v);
-  else if constexpr (std::is_same_v<T, __nv_bfloat16>) p[i] = __float2bfloat16_rn(v);
-  else p[i] = v;
+  p[i] = ew::to_storage<T>(v);
 }
 
 template <class T>
@@ -86,6 +81,11 @@ struct AdamOp {
   }
 };
 
+// Every parameter of a launch (table and op, with padding) within the 4 KiB that every
+// toolkit and card accepts.
+static_assert(sizeof(ListTable<3>) + sizeof(SgdOp<double>) + 16 <= 4096);
+static_assert(sizeof(ListTable<5>) + sizeof(AdamOp<double>) + 16 <= 4096);
+
 template <class Op>
 __global__ void __launch_bounds__(kThreads) multi_tensor_kernel(ListTable<Op::kLists> table, Op op) {
   constexpr int N = Op::kLists;
@@ -104,51 +104,25 @@ template <class Op>
 cudaError_t apply(int64_t n_tensors, void* const* const* lists, const int64_t* numels, const Op& op,
                   cudaStream_t stream) {
   constexpr int N = Op::kLists;
-  constexpr int kTensors = ListTable<N>::kTensors;
   ListTable<N> table{};
-  int nt = 0, nb = 0;
-  auto launch = [&]() {
-    multi_tensor_kernel<Op><<<nb, kThreads, 0, stream>>>(table, op);
-    nb = 0;
-    return cudaGetLastError();
-  };
-  for (int64_t k = 0; k < n_tensors; ++k) {
-    const int64_t n = numels[k];
-    if (n <= 0) continue;
-    for (int l = 0; l < N; ++l) table.ptrs[l][nt] = lists[l] ? lists[l][k] : nullptr;
-    table.numel[nt] = n;
-    const int64_t chunks = (n + kChunk - 1) / kChunk;
-    for (int64_t c = 0; c < chunks; ++c) {
-      table.tensor[nb] = static_cast<unsigned char>(nt);
-      table.chunk[nb] = static_cast<int>(c);
-      ++nb;
-      const bool last_chunk = c + 1 == chunks;
-      if (nb == kBlocks || (last_chunk && nt + 1 == kTensors)) {
+  cudaError_t err = cudaSuccess;
+  kernels::pack_multi_tensor(
+      n_tensors, numels, kChunk, ListTable<N>::kTensors, kBlocks,
+      [&](int s, int64_t k) {
+        for (int l = 0; l < N; ++l) table.ptrs[l][s] = lists[l] ? lists[l][k] : nullptr;
+        table.numel[s] = numels[k];
+      },
+      [&](int b, int s, int64_t c) {
+        table.tensor[b] = static_cast<unsigned char>(s);
+        table.chunk[b] = static_cast<int>(c);
+      },
+      [&](int nb) {
         // Arguments are copied at launch, so the table can be refilled at once.
-        if (cudaError_t e = launch(); e != cudaSuccess) return e;
-        if (last_chunk) {
-          nt = -1;
-        } else {  // the rest of this tensor's chunks go to the next launch, as entry 0
-          for (int l = 0; l < N; ++l) table.ptrs[l][0] = table.ptrs[l][nt];
-          table.numel[0] = table.numel[nt];
-          nt = 0;
-        }
-      }
-    }
-    ++nt;
-  }
-  return nb > 0 ? launch() : cudaSuccess;
-}
-
-template <class F>
-cudaError_t dispatch_floating(DT dt, F&& fn) {
-  switch (dt) {
-    case DT::f32: return fn(float{});
-    case DT::f64: return fn(double{});
-    case DT::f16: return fn(__half{});
-    case DT::bf16: return fn(__nv_bfloat16{});
-    default: return cudaErrorNotSupported;
-  }
+        multi_tensor_kernel<Op><<<nb, kThreads, 0, stream>>>(table, op);
+        err = cudaGetLastError();
+        return err == cudaSuccess;
+      });
+  return err;
 }
 
 }  // namespace
@@ -157,8 +131,8 @@ cudaError_t launch_fused_sgd(DT dtype, int64_t n_tensors, void* const* params, v
                              void* const* bufs, const int64_t* numels, const kernels::SgdHyper& h,
                              cudaStream_t stream) {
   if (n_tensors <= 0) return cudaSuccess;
-  return dispatch_floating(dtype, [&](auto tag) {
-    using T = decltype(tag);
+  return ew::dispatch_floating(dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
     SgdOp<T> op{kernels::sgd_coeffs<acc_t<T>>(h)};
     void* const* lists[3] = {params, grads, h.momentum != 0.0 ? bufs : nullptr};
     return apply(n_tensors, lists, numels, op, stream);
@@ -169,8 +143,8 @@ cudaError_t launch_fused_adam(DT dtype, int64_t n_tensors, void* const* params, 
                               void* const* exp_avgs, void* const* exp_avg_sqs, void* const* max_exp_avg_sqs,
                               const int64_t* numels, const kernels::AdamHyper& h, cudaStream_t stream) {
   if (n_tensors <= 0) return cudaSuccess;
-  return dispatch_floating(dtype, [&](auto tag) {
-    using T = decltype(tag);
+  return ew::dispatch_floating(dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
     AdamOp<T> op{kernels::adam_coeffs<acc_t<T>>(h)};
     void* const* lists[5] = {params, grads, exp_avgs, exp_avg_sqs, h.amsgrad ? max_exp_avg_sqs : nullptr};
     return apply(n_tensors, lists, numels, op, stream);

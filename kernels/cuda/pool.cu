@@ -8,30 +8,19 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include "kernels/cuda/dtype.cuh"
 #include "kernels/cuda/pool_launch.h"
 
 namespace ember::cuda {
 namespace {
 
 // Element type <-> accumulation type (float for the 16-bit floats, as on the CPU), with
-// the conversions spelled out so that no implicit __half/__nv_bfloat16 operator is needed.
+// the conversions of dtype.cuh, so that no implicit __half/__nv_bfloat16 operator is needed.
 template <class T>
 struct Cv {
-  using A = T;
-  __host__ __device__ T load(T v) const { return v; }
-  __host__ __device__ T store(T v) const { return v; }
-};
-template <>
-struct Cv<__half> {
-  using A = float;
-  __host__ __device__ float load(__half v) const { return __half2float(v); }
-  __host__ __device__ __half store(float v) const { return __float2half_rn(v); }
-};
-template <>
-struct Cv<__nv_bfloat16> {
-  using A = float;
-  __host__ __device__ float load(__nv_bfloat16 v) const { return __bfloat162float(v); }
-  __host__ __device__ __nv_bfloat16 store(float v) const { return __float2bfloat16_rn(v); }
+  using A = ew::acc_t<T>;
+  __host__ __device__ A load(T v) const { return ew::load(v); }
+  __host__ __device__ T store(A v) const { return ew::to_storage<T>(v); }
 };
 
 constexpr int kThreads = 256;
@@ -143,35 +132,17 @@ bool valid(const PoolGeom& g) {
 cudaError_t launch_pool2d(PoolKind kind, DT dt, const void* x, void* out, int64_t* indices, int64_t planes,
                           const PoolGeom& g, cudaStream_t stream) {
   if (!valid(g)) return cudaErrorInvalidValue;
-  switch (dt) {
-    case DT::f32:
-      return forward<float>(kind, x, out, indices, planes, g, stream);
-    case DT::f64:
-      return forward<double>(kind, x, out, indices, planes, g, stream);
-    case DT::f16:
-      return forward<__half>(kind, x, out, indices, planes, g, stream);
-    case DT::bf16:
-      return forward<__nv_bfloat16>(kind, x, out, indices, planes, g, stream);
-    default:
-      return cudaErrorInvalidValue;
-  }
+  return ew::dispatch_floating(dt, [&](auto tag) {
+    return forward<typename decltype(tag)::type>(kind, x, out, indices, planes, g, stream);
+  });
 }
 
 cudaError_t launch_pool2d_backward(PoolKind kind, DT dt, const void* gy, const int64_t* indices, void* gx,
                                    int64_t planes, const PoolGeom& g, cudaStream_t stream) {
   if (!valid(g)) return cudaErrorInvalidValue;
-  switch (dt) {
-    case DT::f32:
-      return backward<float>(kind, gy, indices, gx, planes, g, stream);
-    case DT::f64:
-      return backward<double>(kind, gy, indices, gx, planes, g, stream);
-    case DT::f16:
-      return backward<__half>(kind, gy, indices, gx, planes, g, stream);
-    case DT::bf16:
-      return backward<__nv_bfloat16>(kind, gy, indices, gx, planes, g, stream);
-    default:
-      return cudaErrorInvalidValue;
-  }
+  return ew::dispatch_floating(dt, [&](auto tag) {
+    return backward<typename decltype(tag)::type>(kind, gy, indices, gx, planes, g, stream);
+  });
 }
 
 }  // namespace ember::cuda

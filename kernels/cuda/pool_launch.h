@@ -15,7 +15,7 @@ using kernels::PoolGeom;
 enum class PoolKind : uint8_t { max, avg, adaptive_avg };
 
 // x [planes, H, W] -> out [planes, OH, OW]; indices (flat h*W+w, out's shape) for max only.
-// dt: f32, f64, f16 or bf16 (anything else returns cudaErrorInvalidValue).
+// dt: f32, f64, f16 or bf16 (anything else returns cudaErrorNotSupported).
 cudaError_t launch_pool2d(PoolKind kind, DT dt, const void* x, void* out, int64_t* indices, int64_t planes,
                           const PoolGeom& g, cudaStream_t stream);
 

@@ -7,6 +7,7 @@
 #include <cuda_fp16.h>
 
 #include "core/philox.h"
+#include "kernels/cuda/dtype.cuh"
 #include "kernels/cuda/random_launch.h"
 
 namespace ember::cuda {
@@ -14,13 +15,11 @@ namespace {
 
 constexpr int kThreads = 256;
 
-// As the CPU's casts from f64: 16-bit floats round through f32 (to nearest even).
+// As the CPU's casts from f64: 16-bit floats round through f32 (to nearest even); bool
+// is v != 0 (static_cast<bool>).
 template <class T>
 __device__ __forceinline__ T from_double(double v) {
-  if constexpr (std::is_same_v<T, bool>) return v != 0.0;
-  else if constexpr (std::is_same_v<T, __half>) return __float2half_rn(static_cast<float>(v));
-  else if constexpr (std::is_same_v<T, __nv_bfloat16>) return __float2bfloat16_rn(static_cast<float>(v));
-  else return static_cast<T>(v);
+  return ew::to_storage<T>(v);
 }
 
 // Integers are stored exactly; floating dtypes get the value through f64, as on the CPU.
@@ -35,8 +34,8 @@ __device__ __forceinline__ double load_prob(const TensorRef& r, bool dense, int6
   const int64_t off = dense ? i : kernels::strided_offset(i, r.g);
   switch (r.dtype) {
     case DT::f64: return static_cast<const double*>(r.data)[off];
-    case DT::f16: return __half2float(static_cast<const __half*>(r.data)[off]);
-    case DT::bf16: return __bfloat162float(static_cast<const __nv_bfloat16*>(r.data)[off]);
+    case DT::f16: return ew::load(static_cast<const __half*>(r.data)[off]);
+    case DT::bf16: return ew::load(static_cast<const __nv_bfloat16*>(r.data)[off]);
     default: return static_cast<const float*>(r.data)[off];
   }
 }
@@ -122,17 +121,9 @@ cudaError_t run(const RandomDraw& d, void* out_raw, int64_t n, const TensorRef* 
 cudaError_t launch_random(const RandomDraw& draw, void* out, DT dtype, int64_t n, const TensorRef* probs,
                           cudaStream_t stream) {
   if (n <= 0) return cudaSuccess;
-  switch (dtype) {
-    case DT::f32: return run<float>(draw, out, n, probs, stream);
-    case DT::f64: return run<double>(draw, out, n, probs, stream);
-    case DT::f16: return run<__half>(draw, out, n, probs, stream);
-    case DT::bf16: return run<__nv_bfloat16>(draw, out, n, probs, stream);
-    case DT::i32: return run<int32_t>(draw, out, n, probs, stream);
-    case DT::i64: return run<int64_t>(draw, out, n, probs, stream);
-    case DT::u8: return run<uint8_t>(draw, out, n, probs, stream);
-    case DT::boolean: return run<bool>(draw, out, n, probs, stream);
-  }
-  return cudaErrorInvalidValue;
+  return ew::dispatch_all(dtype, [&](auto tag) {
+    return run<typename decltype(tag)::type>(draw, out, n, probs, stream);
+  });
 }
 
 }  // namespace ember::cuda

@@ -16,6 +16,12 @@ void check_numeric(const Tensor& x, const char* op) {
   EMBER_CHECK(x.dtype() != DType::boolean, DTypeError, "{}: expected a numeric tensor, got {}", op, x.dtype());
 }
 
+// The kernel runs on x's device and writes `out` there.
+void check_device(const Tensor& x, const Tensor& out, const char* op) {
+  EMBER_CHECK(x.device().is_cuda() && out.device() == x.device(), DeviceError,
+              "{}: CUDA kernel got an input on {} and an output on {}", op, x.device(), out.device());
+}
+
 void launch(ReduceKind kind, const char* op, const Tensor& x, const Tensor& values, const Tensor& indices,
             uint64_t mask) {
   const TensorRef xr = make_ref(x, op);
@@ -39,6 +45,7 @@ template <ReduceKind kKind>
 void reduce_cuda(const Tensor& x, const Tensor& out, uint64_t mask) {
   const char* op = kKind == ReduceKind::sum ? "sum" : kKind == ReduceKind::amax ? "amax" : "amin";
   check_numeric(x, op);
+  check_device(x, out, op);
   EMBER_CHECK(out.dtype() == x.dtype(), DTypeError, "{}: the CUDA kernel writes {} into an output of {}", op,
               x.dtype(), out.dtype());
   EMBER_CHECK(out.dim() == x.dim(), ShapeError, "{}: output rank {} differs from input rank {} (shape {})", op,
@@ -56,6 +63,8 @@ template <bool kMax>
 void arg_reduce_cuda(const Tensor& x, const Tensor& values, const Tensor& indices, int64_t dim) {
   const char* op = kMax ? "max" : "min";
   check_numeric(x, op);
+  check_device(x, values, op);
+  check_device(x, indices, op);
   EMBER_CHECK(dim >= 0 && dim < x.dim(), ShapeError, "{}: dim {} is out of range for shape {}", op, dim,
               shape_str(x.shape()));
   EMBER_CHECK(x.shape()[dim] > 0, ValueError, "{}: dim {} of shape {} is empty", op, dim, shape_str(x.shape()));

@@ -7,7 +7,9 @@
 #include <cuda_fp16.h>
 
 #include <cstdint>
+#include <type_traits>
 
+#include "kernels/cuda/dtype.cuh"
 #include "kernels/cuda/reduce_launch.h"
 
 namespace ember::cuda {
@@ -18,47 +20,17 @@ using kernels::ReduceMode;
 using kernels::ReducePlan;
 using kernels::strided_offset;
 
-// C: the type an element is compared in (f16/bf16 in float like the CPU; u8 widened so
-// that warp shuffles accept it). Sum: the sum's accumulator.
-template <class T> struct Traits;
-template <> struct Traits<float> {
-  using C = float;
-  using Sum = double;
-  static constexpr bool kFloat = true;
-  static __device__ C load(float v) { return v; }
-  template <class A> static __device__ float store(A a) { return static_cast<float>(a); }
+// C: the type an element is compared in (ew::acc_t: f16/bf16 in float like the CPU; u8
+// widened so that warp shuffles accept it). Sum: the sum's accumulator (double for
+// floating dtypes, int64 for integers, as the CPU's sum_acc_t).
+template <class T> struct Traits {
+  using C = std::conditional_t<std::is_same_v<T, uint8_t>, int32_t, ew::acc_t<T>>;
+  using Sum = std::conditional_t<std::is_floating_point_v<ew::acc_t<T>>, double, int64_t>;
+  static constexpr bool kFloat = std::is_floating_point_v<C>;
+  static __device__ C load(T v) { return static_cast<C>(ew::load(v)); }
+  // Wider sums round to T as the CPU does (through float for f16/bf16).
+  template <class A> static __device__ T store(A a) { return ew::to_storage<T>(a); }
 };
-template <> struct Traits<double> {
-  using C = double;
-  using Sum = double;
-  static constexpr bool kFloat = true;
-  static __device__ C load(double v) { return v; }
-  template <class A> static __device__ double store(A a) { return static_cast<double>(a); }
-};
-template <> struct Traits<__half> {
-  using C = float;
-  using Sum = double;
-  static constexpr bool kFloat = true;
-  static __device__ C load(__half v) { return __half2float(v); }
-  template <class A> static __device__ __half store(A a) { return __float2half_rn(static_cast<float>(a)); }
-};
-template <> struct Traits<__nv_bfloat16> {
-  using C = float;
-  using Sum = double;
-  static constexpr bool kFloat = true;
-  static __device__ C load(__nv_bfloat16 v) { return __bfloat162float(v); }
-  template <class A> static __device__ __nv_bfloat16 store(A a) { return __float2bfloat16_rn(static_cast<float>(a)); }
-};
-template <class T, class CT> struct IntTraits {
-  using C = CT;
-  using Sum = int64_t;
-  static constexpr bool kFloat = false;
-  static __device__ C load(T v) { return static_cast<C>(v); }
-  template <class A> static __device__ T store(A a) { return static_cast<T>(a); }
-};
-template <> struct Traits<int32_t> : IntTraits<int32_t, int32_t> {};
-template <> struct Traits<int64_t> : IntTraits<int64_t, int64_t> {};
-template <> struct Traits<uint8_t> : IntTraits<uint8_t, int32_t> {};
 
 // The identities of max and min: -inf/+inf for floats, the type's range for integers.
 template <class T> __device__ typename Traits<T>::C lowest() {
@@ -243,16 +215,7 @@ cudaError_t run(const ReducePlan& p, const ReduceLaunch& l, const void* x, void*
 
 template <template <class> class Op, class... Args>
 cudaError_t for_dtype(DT dtype, Args... args) {
-  switch (dtype) {
-    case DT::f32: return run<Op<float>>(args...);
-    case DT::f64: return run<Op<double>>(args...);
-    case DT::f16: return run<Op<__half>>(args...);
-    case DT::bf16: return run<Op<__nv_bfloat16>>(args...);
-    case DT::i32: return run<Op<int32_t>>(args...);
-    case DT::i64: return run<Op<int64_t>>(args...);
-    case DT::u8: return run<Op<uint8_t>>(args...);
-    default: return cudaErrorInvalidValue;
-  }
+  return ew::dispatch_numeric(dtype, [&]<class T>(ew::Tag<T>) { return run<Op<T>>(args...); });
 }
 
 }  // namespace

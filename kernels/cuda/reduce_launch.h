@@ -18,7 +18,8 @@ inline constexpr int64_t kReducePartialBytes = 16;
 // x: plan's input (dtype any numeric, not bool); values: out's data in x's dtype;
 // indices: i64 with values' layout (argmax/argmin only, else null); workspace: device
 // memory of splits * n_out * kReducePartialBytes bytes when launch.splits > 1.
-// Returns cudaErrorInvalidValue for a dtype or kind the kernels do not handle.
+// Returns cudaErrorNotSupported for a dtype the kernels do not handle (bool) and
+// cudaErrorInvalidValue for a missing indices or workspace pointer.
 cudaError_t launch_reduce(ReduceKind kind, DT dtype, const kernels::ReducePlan& plan,
                           const kernels::ReduceLaunch& launch, const void* x, void* values, int64_t* indices,
                           void* workspace, cudaStream_t stream);

@@ -64,15 +64,33 @@ std::vector<Stream>& thread_streams() {
 }
 
 // Library handles of one thread; destroyed when the thread exits (thread_local
-// destructors run before the CUDA runtime's own teardown at process exit).
+// destructors run before the CUDA runtime's own teardown at process exit). Each handle is
+// destroyed with its device current and first unbound from the stream it was last bound
+// to, which may already be destroyed (the thread's current streams are another
+// thread_local, destroyed in either order). Failures are ignored and cleared: destructors
+// never throw, and a stale error must not be reported by the next launch on this thread.
 struct ThreadHandles {
   std::vector<cublasHandle_t> blas;
   std::vector<cublasLtHandle_t> blaslt;
   std::vector<cudnnHandle_t> dnn;
   ~ThreadHandles() {
-    for (auto h : blas) if (h) cublasDestroy(h);
-    for (auto h : blaslt) if (h) cublasLtDestroy(h);
-    for (auto h : dnn) if (h) cudnnDestroy(h);
+    int prev = -1;
+    if (cudaGetDevice(&prev) != cudaSuccess) prev = -1;
+    for (size_t d = 0; d < blas.size(); ++d) {
+      if (!blas[d] && !blaslt[d] && !dnn[d]) continue;
+      cudaSetDevice(static_cast<int>(d));
+      if (blas[d]) {
+        cublasSetStream(blas[d], nullptr);
+        cublasDestroy(blas[d]);
+      }
+      if (blaslt[d]) cublasLtDestroy(blaslt[d]);
+      if (dnn[d]) {
+        cudnnSetStream(dnn[d], nullptr);
+        cudnnDestroy(dnn[d]);
+      }
+    }
+    if (prev >= 0) cudaSetDevice(prev);
+    (void)cudaGetLastError();
   }
 };
 
@@ -104,7 +122,9 @@ DeviceGuard::DeviceGuard(int device) {
 
 DeviceGuard::~DeviceGuard() {
   int now = -1;
-  if (prev_ >= 0 && cudaGetDevice(&now) == cudaSuccess && now != prev_) cudaSetDevice(prev_);
+  if (prev_ >= 0 && cudaGetDevice(&now) == cudaSuccess && now != prev_ && cudaSetDevice(prev_) != cudaSuccess) {
+    (void)cudaGetLastError();  // never throws; a stale error would be blamed on the next launch
+  }
 }
 
 cudaStream_t stream(int device) {
@@ -156,12 +176,18 @@ void synchronize(int device) {
 struct Stream::Impl {
   int device = 0;
   cudaStream_t s = nullptr;
+  // Waits for the stream's work before destroying it: the caching allocator keeps the
+  // blocks freed on this stream under its handle value, and a stream created later may get
+  // the same value and reuse them, with no ordering after work still queued here.
   ~Impl() {
+    if (s == nullptr) return;  // creation failed
     int prev = -1;
-    cudaGetDevice(&prev);
-    cudaSetDevice(device);
+    if (cudaGetDevice(&prev) != cudaSuccess) prev = -1;
+    if (prev != device) cudaSetDevice(device);
+    cudaStreamSynchronize(s);
     cudaStreamDestroy(s);
-    if (prev >= 0) cudaSetDevice(prev);
+    if (prev >= 0 && prev != device) cudaSetDevice(prev);
+    (void)cudaGetLastError();  // destructors never throw; clear what failed (e.g. at exit)
   }
 };
 
@@ -212,7 +238,7 @@ struct Event::Impl {
   int device = 0;
   cudaEvent_t e = nullptr;
   ~Impl() {
-    if (e) cudaEventDestroy(e);
+    if (e && cudaEventDestroy(e) != cudaSuccess) (void)cudaGetLastError();
   }
 };
 

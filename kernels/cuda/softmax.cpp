@@ -22,6 +22,8 @@ SoftmaxShape view_of(const Tensor& x, int64_t dim, const char* op) {
 }
 
 void check_output(const Tensor& x, const Tensor& out, const char* op) {
+  EMBER_CHECK(x.device().is_cuda() && out.device() == x.device(), DeviceError,
+              "{}: CUDA kernel got an input on {} and an output on {}", op, x.device(), out.device());
   EMBER_CHECK(out.shape() == x.shape() && out.dtype() == x.dtype(), ShapeError,
               "{}: output {} {} does not match input {} {}", op, shape_str(out.shape()), out.dtype(),
               shape_str(x.shape()), x.dtype());
@@ -45,6 +47,7 @@ template <bool kLog>
 void softmax_backward_cuda(const Tensor& y, const Tensor& gy, const Tensor& gx, int64_t dim) {
   const char* op = kLog ? "log_softmax_backward" : "softmax_backward";
   const SoftmaxShape s = view_of(y, dim, op);
+  EMBER_CHECK(gy.device() == y.device(), DeviceError, "{}: gradient on {} but y on {}", op, gy.device(), y.device());
   EMBER_CHECK(gy.shape() == y.shape() && gy.dtype() == y.dtype(), ShapeError,
               "{}: gradient {} {} does not match y {} {}", op, shape_str(gy.shape()), gy.dtype(),
               shape_str(y.shape()), y.dtype());

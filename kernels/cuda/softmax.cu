@@ -12,23 +12,17 @@
 
 #include <cstdint>
 
+#include "kernels/cuda/dtype.cuh"
 #include "kernels/cuda/softmax_launch.h"
 
 namespace ember::cuda {
 namespace {
 
-template <class T> struct AccOf { using type = float; };
-template <> struct AccOf<double> { using type = double; };
-template <class T> using Acc = typename AccOf<T>::type;
-
-__device__ __forceinline__ float load(float v) { return v; }
-__device__ __forceinline__ double load(double v) { return v; }
-__device__ __forceinline__ float load(__half v) { return __half2float(v); }
-__device__ __forceinline__ float load(__nv_bfloat16 v) { return __bfloat162float(v); }
-
-template <class T> __device__ __forceinline__ T store(Acc<T> v) { return static_cast<T>(v); }
-template <> __device__ __forceinline__ __half store<__half>(float v) { return __float2half_rn(v); }
-template <> __device__ __forceinline__ __nv_bfloat16 store<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
+// The compute type (float for f16/bf16/f32, double for f64) and the CPU-rounding
+// conversions come from dtype.cuh.
+template <class T> using Acc = ew::acc_t<T>;
+using ew::load;
+template <class T> __device__ __forceinline__ T store(Acc<T> v) { return ew::to_storage<T>(v); }
 
 __device__ __forceinline__ float exp_(float v) { return expf(v); }
 __device__ __forceinline__ double exp_(double v) { return exp(v); }
@@ -203,25 +197,14 @@ bool empty(SoftmaxShape s) { return s.outer == 0 || s.d == 0 || s.inner == 0; }
 
 cudaError_t launch_softmax(bool log, DT dtype, const void* x, void* y, SoftmaxShape s, cudaStream_t stream) {
   if (empty(s)) return cudaSuccess;
-  switch (dtype) {
-    case DT::f32: return forward_typed<float>(log, x, y, s, stream);
-    case DT::f64: return forward_typed<double>(log, x, y, s, stream);
-    case DT::f16: return forward_typed<__half>(log, x, y, s, stream);
-    case DT::bf16: return forward_typed<__nv_bfloat16>(log, x, y, s, stream);
-    default: return cudaErrorInvalidValue;
-  }
+  return ew::dispatch_floating(dtype, [&]<class T>(ew::Tag<T>) { return forward_typed<T>(log, x, y, s, stream); });
 }
 
 cudaError_t launch_softmax_backward(bool log, DT dtype, const void* y, const void* gy, void* gx, SoftmaxShape s,
                                     cudaStream_t stream) {
   if (empty(s)) return cudaSuccess;
-  switch (dtype) {
-    case DT::f32: return backward_typed<float>(log, y, gy, gx, s, stream);
-    case DT::f64: return backward_typed<double>(log, y, gy, gx, s, stream);
-    case DT::f16: return backward_typed<__half>(log, y, gy, gx, s, stream);
-    case DT::bf16: return backward_typed<__nv_bfloat16>(log, y, gy, gx, s, stream);
-    default: return cudaErrorInvalidValue;
-  }
+  return ew::dispatch_floating(dtype,
+                               [&]<class T>(ew::Tag<T>) { return backward_typed<T>(log, y, gy, gx, s, stream); });
 }
 
 }  // namespace ember::cuda

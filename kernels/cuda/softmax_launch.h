@@ -16,7 +16,7 @@ struct SoftmaxShape {
 };
 
 // y = softmax(x) or log_softmax(x); x and y contiguous, dtype f32/f64/f16/bf16
-// (cudaErrorInvalidValue otherwise).
+// (cudaErrorNotSupported otherwise).
 cudaError_t launch_softmax(bool log, DT dtype, const void* x, void* y, SoftmaxShape s, cudaStream_t stream);
 
 // From the forward output y and its gradient gy (contiguous):

@@ -91,7 +91,7 @@ struct Affine {
     if constexpr (std::is_floating_point_v<A>) {
       return add_rn(mul_rn(static_cast<A>(a), x), static_cast<A>(b));
     } else {
-      return static_cast<A>(add_rn(mul_rn(static_cast<double>(x), a), b));
+      return kernels::int_cast<A>(add_rn(mul_rn(static_cast<double>(x), a), b));
     }
   }
 };

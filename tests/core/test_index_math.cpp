@@ -1,10 +1,15 @@
 // The index arithmetic the CUDA kernels run (kernels/common/index_math.h and
 // elementwise.h), checked on the CPU against brute force on the geometries real views
-// produce: transposed, sliced, broadcast, with size-1 dims and 0-dim.
+// produce: transposed, sliced, broadcast, with size-1 dims and 0-dim; and the integer
+// math the CUDA elementwise kernels share (int_pow, int_cast) against the CPU kernels.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <vector>
 
+#include <ember/core/dispatch.h>
 #include <ember/ember.h>
 
 #include "kernels/common/elementwise.h"
@@ -171,4 +176,83 @@ TEST(IndexMath, MultiOperandOffsetsAtHighRank) {
     ASSERT_EQ(off[0], kernels::strided_offset(i, g[0])) << i;
     ASSERT_EQ(off[1], kernels::strided_offset(i, g[1])) << i;
   }
+}
+
+namespace {
+
+// The CPU Binary pow kernel on every (a, b) pair of the lists, against what the CUDA
+// functor computes: int_cast<T>(int_pow(a, b)). Only pairs whose power T holds (a
+// double -> integer cast out of range is undefined) and that a double holds exactly:
+// past 2^53 glibc's pow need not round correctly (-9^17 comes out 2 away from the
+// nearest double), so no device code could match it bit for bit there.
+template <class T>
+void check_int_pow(DType dtype, const std::vector<T>& as, const std::vector<T>& bs) {
+  std::vector<T> av, bv;
+  for (T a : as)
+    for (T b : bs) {
+      const double want = std::pow(static_cast<double>(a), static_cast<double>(b));
+      // max + 1.0 is a power of two, exact in double (also 2^63 for int64).
+      if (!(want >= static_cast<double>(std::numeric_limits<T>::lowest()) &&
+            want < static_cast<double>(std::numeric_limits<T>::max()) + 1.0 && std::abs(want) <= 0x1p53))
+        continue;
+      av.push_back(a);
+      bv.push_back(b);
+    }
+  const int64_t n = static_cast<int64_t>(av.size());
+  ASSERT_GT(n, 0);
+  Tensor a = from_vector<T>(av, {n}), b = from_vector<T>(bv, {n});
+  Tensor out = make_tensor({n}, dtype, Device::cpu());
+  get_kernel<kernel::Binary>(OpId::pow, DeviceType::CPU, "Binary")(a, b, out);
+  const T* cpu = out.data<T>();
+  for (int64_t i = 0; i < n; ++i) {
+    const T got = kernels::int_cast<T>(kernels::int_pow(av[static_cast<size_t>(i)], bv[static_cast<size_t>(i)]));
+    ASSERT_EQ(static_cast<int64_t>(got), static_cast<int64_t>(cpu[i]))
+        << dtype_name(dtype) << " " << +av[static_cast<size_t>(i)] << " ^ " << +bv[static_cast<size_t>(i)];
+  }
+}
+
+}  // namespace
+
+TEST(ElementwiseMath, IntPowMatchesTheCpuKernel) {
+  std::vector<int32_t> a32, b32;
+  for (int32_t a = -20; a <= 20; ++a) a32.push_back(a);
+  a32.insert(a32.end(), {46340, -46341, 1 << 30, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()});
+  for (int32_t b = -3; b <= 31; ++b) b32.push_back(b);
+  check_int_pow<int32_t>(DType::i32, a32, b32);
+
+  std::vector<int64_t> a64, b64;
+  for (int64_t a = -13; a <= 13; ++a) a64.push_back(a);
+  a64.insert(a64.end(), {94906265, -94906265, int64_t{1} << 52, -(int64_t{1} << 53), 999'999});
+  for (int64_t b = -2; b <= 62; ++b) b64.push_back(b);
+  check_int_pow<int64_t>(DType::i64, a64, b64);
+
+  std::vector<uint8_t> a8, b8;
+  for (int v = 0; v < 256; ++v) a8.push_back(static_cast<uint8_t>(v));
+  for (int v = 0; v <= 9; ++v) b8.push_back(static_cast<uint8_t>(v));
+  b8.push_back(255);
+  check_int_pow<uint8_t>(DType::u8, a8, b8);
+}
+
+TEST(ElementwiseMath, IntPowEdgeCases) {
+  EXPECT_EQ(kernels::int_pow<int32_t>(0, 0), 1.0);
+  EXPECT_EQ(kernels::int_pow<int32_t>(-1, -3), -1.0);
+  EXPECT_EQ(kernels::int_pow<int32_t>(-1, -4), 1.0);
+  EXPECT_EQ(kernels::int_pow<int32_t>(2, -1), 0.0);
+  EXPECT_TRUE(std::isinf(kernels::int_pow<int32_t>(0, -1)));
+  EXPECT_EQ(kernels::int_pow<int32_t>(7, 2), 49.0);
+  EXPECT_EQ(kernels::int_pow<int64_t>(-3, 39), -4052555153018976267.0);
+  EXPECT_EQ(kernels::int_pow<int64_t>(std::numeric_limits<int64_t>::min(), 1), -9223372036854775808.0);
+  // Past 64 bits the double chain takes over (every integer dtype overflows there).
+  EXPECT_EQ(kernels::int_pow<int64_t>(10, 20), 1e20);
+  EXPECT_TRUE(std::isinf(kernels::int_pow<int64_t>(10, 400)));
+}
+
+TEST(ElementwiseMath, IntCastWrapsU8ThroughInt64) {
+  EXPECT_EQ(kernels::int_cast<uint8_t>(-1.0), 255);
+  EXPECT_EQ(kernels::int_cast<uint8_t>(-1.5f), 255);
+  EXPECT_EQ(kernels::int_cast<uint8_t>(300.0), 44);
+  EXPECT_EQ(kernels::int_cast<uint8_t>(255.9), 255);
+  EXPECT_EQ(kernels::int_cast<int32_t>(-7.9), -7);
+  EXPECT_EQ(kernels::int_cast<uint8_t>(int32_t{-1}), 255);
+  EXPECT_EQ(kernels::int_cast<int64_t>(3.99f), 3);
 }

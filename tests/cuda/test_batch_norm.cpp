@@ -2,7 +2,9 @@
 // same way) and eval (running statistics), with and without affine parameters, the
 // gradients of x, weight and bias in both modes, over [N, C] and [N, C, H, W] inputs with
 // C = 1, S = 1, odd sizes, a large mean against the spread, and channels large enough to
-// be split over many blocks; then the BatchNorm2d layer over two steps.
+// be split over many blocks (at row boundaries and inside rows); then the BatchNorm2d
+// layer over two steps.
+#include <ember/core/dispatch.h>
 #include <ember/layers/layers.h>
 
 #include <cmath>
@@ -20,7 +22,9 @@ const std::vector<DType> kFloat = {DType::f32, DType::f64, DType::f16, DType::bf
 
 std::vector<Shape> bn_shapes() {
   return {{2, 1},       {5, 3},        {64, 7},        {2, 3, 5, 7},   {1, 1, 3, 3},
-          {3, 4, 1, 1}, {7, 2, 9, 11}, {16, 5, 33, 1}, {32, 3, 64, 64}};  // the last: many blocks per channel
+          {3, 4, 1, 1}, {7, 2, 9, 11}, {16, 5, 33, 1},
+          {32, 3, 64, 64},   // many blocks per channel, each a whole number of rows
+          {37, 2, 41, 43}};  // many blocks per channel, split mid-row (S = 1763)
 }
 
 std::string what(const char* step, DType d, const Shape& s, bool training, bool affine) {
@@ -118,4 +122,17 @@ TEST(BatchNormParity, Layer) {
     Tensor x = random_tensor({3, 5, 4, 4}, d, 999);
     ASSERT_TRUE(close(dev(x.to(gpu())), cpu(x), std::string("BatchNorm2d eval ") + std::string(dtype_name(d))));
   }
+}
+
+// The kernel itself (not only the front-end) refuses per-channel vectors on another device
+// with a DeviceError and a wrong dtype with a DTypeError, before anything runs.
+TEST(BatchNormParity, KernelChecksDevicesAndDtypes) {
+  SKIP_WITHOUT_CUDA();
+  Tensor x = random_tensor({2, 3, 4}, DType::f32, 5).to(gpu());
+  Tensor out = empty({2, 3, 4}, DType::f32, gpu());
+  Tensor mean = empty({3}, DType::f32, gpu()), invstd = empty({3}, DType::f32, gpu());
+  auto bn = get_kernel<kernel::BatchNorm>(OpId::batch_norm, DeviceType::CUDA, "BatchNorm");
+  EXPECT_THROW(bn(x, ones({3}, DType::f32), Tensor(), mean, invstd, out, true, 1e-5), DeviceError);
+  EXPECT_THROW(bn(x, ones({3}, DType::f64, gpu()), Tensor(), mean, invstd, out, true, 1e-5), DTypeError);
+  EXPECT_NO_THROW(bn(x, ones({3}, DType::f32, gpu()), Tensor(), mean, invstd, out, true, 1e-5));
 }

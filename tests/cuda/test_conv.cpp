@@ -159,3 +159,37 @@ TEST(CudaConv, Conv2dLayer) {
     if (with_bias) EXPECT_TRUE(close(gpu_layer.bias.grad(), cpu_layer.bias.grad(), tol, what + " (grad bias)"));
   }
 }
+
+// The algorithm search runs every candidate on the real output buffers (it overwrites y, gx
+// and gw). Gradients must still come out exact when the first backward pass searches and
+// the second hits the cache, and accumulate across the two passes like on the CPU. The
+// geometry is used by no other test, so the first pass here is the one that searches.
+TEST(CudaConv, SearchThenCachedBackwardAccumulate) {
+  SKIP_WITHOUT_CUDA();
+  const Conv2dOptions opt{.stride = {1, 2}, .padding = {1, 2}, .dilation = {2, 1}, .groups = 3};
+  const Tensor x0 = random_tensor({3, 6, 11, 13}, DType::f64, 801);
+  const Tensor w0 = random_tensor({9, 2, 3, 3}, DType::f64, 802);
+  const Tensor b0 = random_tensor({9}, DType::f64, 803);
+  const Shape ys = conv2d(x0, w0, Tensor(), opt).shape();
+  const Tensor gy0 = random_tensor(ys, DType::f64, 804);
+  const Tensor gy1 = random_tensor(ys, DType::f64, 805);
+  for (DType d : {DType::f32, DType::f64}) {
+    auto run = [&](Device dev) {
+      auto put = [&](const Tensor& t) { return dev.is_cpu() ? t.to(d) : t.to(d).to(dev); };
+      Tensor x = put(x0).requires_grad_();
+      Tensor w = put(w0).requires_grad_();
+      Tensor b = put(b0).requires_grad_();
+      conv2d(x, w, b, opt).backward(put(gy0));
+      conv2d(x, w, b, opt).backward(put(gy1));
+      return ConvResult{conv2d(x, w, b, opt), x.grad(), w.grad(), b.grad()};
+    };
+    const ConvResult ref = run(Device::cpu());
+    const ConvResult got = run(gpu());
+    const Tol tol = conv_tol(d);
+    const std::string what = std::string("conv2d search then cache ") + name(d);
+    EXPECT_TRUE(close(got.y, ref.y, tol, what + " (out)"));
+    EXPECT_TRUE(close(got.gx, ref.gx, tol, what + " (grad x, two passes)"));
+    EXPECT_TRUE(close(got.gw, ref.gw, tol, what + " (grad weight, two passes)"));
+    EXPECT_TRUE(close(got.gb, ref.gb, tol, what + " (grad bias, two passes)"));
+  }
+}

@@ -233,6 +233,37 @@ TEST(CudaElementwise, BinaryKernelOnEveryNumericDType) {
   }
 }
 
+TEST(CudaElementwise, IntegerPowIsExact) {
+  SKIP_WITHOUT_CUDA();
+  // Every base in [-12, 12] (u8: [0, 24]) to every power in [0, 8] whose result the dtype
+  // holds: the CPU truncates pow's double result, so an ulp below an exact power on the
+  // device would come out one less.
+  for (DType d : {DType::i32, DType::i64, DType::u8}) {
+    std::vector<double> av, bv;
+    for (int a = d == DType::u8 ? 0 : -12; a <= (d == DType::u8 ? 24 : 12); ++a)
+      for (int b = 0; b <= 8; ++b) {
+        const double p = std::pow(a, b);
+        if (d == DType::u8 ? p > 255 : std::abs(p) >= 2147483648.0) continue;
+        av.push_back(a);
+        bv.push_back(b);
+      }
+    const int64_t n = static_cast<int64_t>(av.size());
+    Tensor a = from_vector<double>(av, {n}).to(d), b = from_vector<double>(bv, {n}).to(d);
+    EXPECT_TRUE(close(binary_kernel(OpId::pow, a.to(gpu()), b.to(gpu())), binary_kernel(OpId::pow, a, b),
+                      what("pow", d, {n}, "exact powers")));
+  }
+}
+
+TEST(CudaElementwise, AffineOnU8WrapsLikeTheCpu) {
+  SKIP_WITHOUT_CUDA();
+  // A negative double -> u8 is undefined in C++; the CPU wraps it (through a 32-bit
+  // integer), and so must the device rather than clamp to 0.
+  Tensor x = random_tensor({5, 41}, DType::u8, 57, 0, 200);
+  for (double a : {-1.0, -2.5}) {
+    EXPECT_TRUE(close(affine(x.to(gpu()), a, 3.0), affine(x, a, 3.0), what("affine", DType::u8, x.shape(), "negative")));
+  }
+}
+
 TEST(CudaElementwise, BinarySpecialValues) {
   SKIP_WITHOUT_CUDA();
   const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();

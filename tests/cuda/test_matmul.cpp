@@ -2,6 +2,7 @@
 // and backward (the leaf gradients). The CPU computes f32 and f64 only, so f16/bf16 are
 // checked against the CPU f32 result on the same rounded inputs.
 #include <cmath>
+#include <functional>
 
 #include "cuda/parity.h"
 
@@ -213,5 +214,56 @@ TEST(CudaLinear, ForwardAndBackward) {
         if (with_bias) EXPECT_TRUE(close(widen(got[3]), ref[3], tol, what + " (grad bias)"));
       }
     }
+  }
+}
+
+// b shared by the batch while a's rows are views into wider storage: the batch folds into
+// one GEMM only when a's rows are evenly spaced across batch entries (row stride * M ==
+// batch stride); otherwise it must stay a strided batched GEMM. Both must give the CPU's
+// result, with and without a bias (linear), for every a layout that keeps unit stride.
+TEST(CudaMatmul, BroadcastWeightWithStridedRows) {
+  SKIP_WITHOUT_CUDA();
+  const Tensor w0 = random_tensor({9, 6}, DType::f64, 901);
+  const Tensor bias0 = random_tensor({6}, DType::f64, 902);
+  const Tensor big0 = random_tensor({4, 7, 13}, DType::f64, 903);
+  struct View {
+    const char* what;
+    std::function<Tensor(const Tensor&)> take;
+  };
+  const View views[] = {
+      {"rows evenly spaced (folds, lda 13)", [](const Tensor& t) { return t.narrow(2, 2, 9); }},
+      {"row subset (batch stride != M * lda)", [](const Tensor& t) { return t.narrow(1, 1, 5).narrow(2, 0, 9); }},
+      {"M = 1, batch stride 91 (folds, lda 91)", [](const Tensor& t) { return t.narrow(1, 3, 1).narrow(2, 4, 9); }},
+      {"column-major rows", [](const Tensor& t) { return t.transpose(1, 2).contiguous().transpose(1, 2).narrow(2, 0, 9); }},
+  };
+  for (DType d : kAllFloat) {
+    const Tol tol = matmul_tol(d, false);
+    for (const View& v : views) {
+      const Tensor ref = matmul(v.take(cpu_operand(big0, d)), cpu_operand(w0, d));
+      const Tensor got = matmul(v.take(gpu_operand(big0, d)), gpu_operand(w0, d));
+      EXPECT_TRUE(close(widen(got), ref, tol, std::string("matmul ") + name(d) + " " + v.what));
+      // linear: x [.., 9] @ w.t() + bias, the weight stored [out, in] (column-major operand).
+      const Tensor wt_cpu = cpu_operand(w0, d).t().contiguous();
+      const Tensor wt_gpu = gpu_operand(w0, d).t().contiguous();
+      const Tensor lref = linear(v.take(cpu_operand(big0, d)), wt_cpu, cpu_operand(bias0, d));
+      const Tensor lgot = linear(v.take(gpu_operand(big0, d)), wt_gpu, gpu_operand(bias0, d));
+      EXPECT_TRUE(close(widen(lgot), lref, tol, std::string("linear ") + name(d) + " " + v.what));
+    }
+  }
+}
+
+// A transposed weight (op T) shared by a batch, and a batch of column-major a's (op T on a,
+// which never folds).
+TEST(CudaMatmul, TransposedOperandsWithBatchBroadcast) {
+  SKIP_WITHOUT_CUDA();
+  const Tensor a0 = random_tensor({3, 8, 5}, DType::f64, 911);
+  const Tensor b0 = random_tensor({7, 5}, DType::f64, 912);
+  for (DType d : kAllFloat) {
+    const Tol tol = matmul_tol(d, false);
+    const Tensor ref = matmul(cpu_operand(a0, d).transpose(1, 2).contiguous().transpose(1, 2),
+                              cpu_operand(b0, d).t());
+    const Tensor got = matmul(gpu_operand(a0, d).transpose(1, 2).contiguous().transpose(1, 2),
+                              gpu_operand(b0, d).t());
+    EXPECT_TRUE(close(widen(got), ref, tol, std::string("matmul op T/T ") + name(d)));
   }
 }

@@ -3,14 +3,19 @@
 // parameters of odd sizes (one spanning several 65536-element chunks, tiny ones, more
 // tensors than one launch takes), several steps, one parameter skipped on a step so that
 // Adam's step counts differ.
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <ember/core/dispatch.h>
 #include <ember/optim/optim.h>
 
 #include "cuda/parity.h"
+// The cuda_tests target has no include path to the source tree's kernels/.
+#include "../../kernels/common/optim_math.h"
 
 namespace ember::testing {
 namespace {
@@ -113,11 +118,11 @@ TEST(OptimParity, AdamW) {
   });
 }
 
-// One tensor larger than one launch's block table (320 chunks of 65536) and many small
-// ones, through the kernels directly.
+// One tensor larger than one launch's block table (320 chunks of 65536), starting in a
+// table slot other than the first, and many small ones, through the kernels directly.
 TEST(OptimParity, KernelsSpanSeveralLaunches) {
   SKIP_WITHOUT_CUDA();
-  std::vector<Shape> shapes{{320 * 65536 + 1001}};
+  std::vector<Shape> shapes{{5}, {3}, {320 * 65536 + 1001}};
   for (int64_t k = 0; k < 60; ++k) shapes.push_back({k % 7 + 1});
   auto lists = [&](Device dev, uint64_t seed) {
     std::vector<Tensor> out;
@@ -149,6 +154,75 @@ TEST(OptimParity, KernelsSpanSeveralLaunches) {
     EXPECT_TRUE(close(vg[k], vc[k], fmt::format("exp_avg_sq {}", k)));
     EXPECT_TRUE(close(xg[k], xc[k], fmt::format("max_exp_avg_sq {}", k)));
   }
+}
+
+// The host side of the multi-tensor apply (kernels/common/optim_math.h), run without a
+// device: every chunk of every non-empty tensor is in exactly one block of one launch, no
+// launch holds more slots or blocks than the table, and each block's slot names the tensor
+// put there since the previous launch.
+TEST(OptimPacking, EveryChunkOnceWithinTableLimits) {
+  struct Limits {
+    int64_t chunk;
+    int tensors, blocks;
+  };
+  const std::vector<std::vector<int64_t>> cases{
+      {1},
+      {0, 0, 0},
+      {5, 0, 3, 17, 1, 0, 40, 2, 2, 2, 9},
+      {100},                      // one tensor over many launches, from slot 0
+      {1, 2, 100, 3},             // ... and from a later slot
+      {8, 8, 8, 8, 8, 8, 8, 8},   // chunk-aligned: a launch ends on a tensor's last chunk
+      {3, 5, 7, 0, 33, 1, 1, 1, 1, 1, 1, 1, 64, 2},
+  };
+  for (const Limits lim : {Limits{4, 3, 5}, Limits{4, 2, 4}, Limits{1, 4, 3}, Limits{8, 1, 2}, Limits{65536, 48, 320}})
+    for (const auto& numels : cases) {
+      std::vector<int64_t> slot(lim.tensors, -1), block_slot(lim.blocks, -1), block_chunk(lim.blocks, -1);
+      std::map<std::pair<int64_t, int64_t>, int> seen;  // (tensor, chunk) -> times updated
+      int launches = 0;
+      const bool ok = kernels::pack_multi_tensor(
+          static_cast<int64_t>(numels.size()), numels.data(), lim.chunk, lim.tensors, lim.blocks,
+          [&](int s, int64_t k) {
+            ASSERT_TRUE(s >= 0 && s < lim.tensors) << "slot " << s;
+            slot[s] = k;
+          },
+          [&](int b, int s, int64_t c) {
+            ASSERT_TRUE(b >= 0 && b < lim.blocks) << "block " << b;
+            ASSERT_TRUE(s >= 0 && s < lim.tensors) << "slot " << s;
+            block_slot[b] = s;
+            block_chunk[b] = c;
+          },
+          [&](int nb) {
+            ++launches;
+            EXPECT_TRUE(nb >= 1 && nb <= lim.blocks) << nb << " blocks";
+            for (int b = 0; b < nb; ++b) {
+              EXPECT_GE(block_slot[b], 0) << "block " << b << " was not filled for this launch";
+              if (block_slot[b] < 0) continue;
+              const int64_t k = slot[block_slot[b]];
+              EXPECT_GE(k, 0);
+              if (k < 0) continue;
+              EXPECT_LT(block_chunk[b] * lim.chunk, numels[k]) << "tensor " << k << " chunk " << block_chunk[b];
+              ++seen[{k, block_chunk[b]}];
+            }
+            std::fill(block_slot.begin(), block_slot.end(), -1);
+            return true;
+          });
+      EXPECT_TRUE(ok);
+      int64_t chunks = 0;
+      for (size_t k = 0; k < numels.size(); ++k) {
+        const int64_t nc = (numels[k] + lim.chunk - 1) / lim.chunk;
+        chunks += nc;
+        for (int64_t c = 0; c < nc; ++c)
+          EXPECT_EQ((seen[{static_cast<int64_t>(k), c}]), 1) << "tensor " << k << " chunk " << c;
+      }
+      EXPECT_EQ(seen.size(), static_cast<size_t>(chunks));
+      EXPECT_EQ(launches > 0, chunks > 0);
+    }
+  // A failed launch stops the packing and is reported.
+  const std::vector<int64_t> numels{10, 10, 10};
+  int launches = 0;
+  EXPECT_FALSE(kernels::pack_multi_tensor(
+      3, numels.data(), 4, 2, 2, [](int, int64_t) {}, [](int, int, int64_t) {}, [&](int) { return ++launches > 1; }));
+  EXPECT_EQ(launches, 1);
 }
 
 // A group spread over two devices is updated tensor by tensor; the result is the same.

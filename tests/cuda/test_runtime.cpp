@@ -2,6 +2,7 @@
 // without a device (or with EMBER_CUDA=OFF) the tests that need one skip, and the ones here
 // that check the "no device" behaviour run instead.
 #include <functional>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -237,4 +238,68 @@ TEST(CudaRuntimeApi, PrintingNamesTheDevice) {
   EXPECT_TRUE(contains(s, "device=cuda:0")) << s;
   EXPECT_TRUE(contains(s, "1.5")) << s;
   EXPECT_FALSE(contains(to_string(tensor({1.5f})), "device=")) << "CPU tensors do not name their device";
+}
+
+// A stream destroyed with work still queued: its destruction waits for that work, so its
+// results are complete afterwards, and blocks freed on it cannot be handed to a new stream
+// (which may get the same handle) while the old work still uses them.
+TEST(CudaRuntimeApi, DestroyingAStreamWaitsForItsWork) {
+  SKIP_WITHOUT_CUDA();
+  Tensor t;
+  {
+    cuda::Stream s = cuda::Stream::create(0);
+    cuda::StreamGuard guard(s);
+    t = zeros({1 << 22}, DType::f32, gpu());
+    for (int i = 0; i < 50; ++i) t = t + 1.0;  // queued on s, temporaries freed on s
+  }
+  // No synchronisation: the stream is gone. A new stream reuses the cache freely.
+  for (int round = 0; round < 3; ++round) {
+    cuda::Stream s2 = cuda::Stream::create(0);
+    cuda::StreamGuard guard(s2);
+    Tensor u = full({1 << 22}, 7.0, DType::f32, gpu());
+    s2.synchronize();
+    const std::vector<float> uv = u.cpu().to_vector<float>();
+    EXPECT_EQ(uv.front(), 7.0f);
+    EXPECT_EQ(uv.back(), 7.0f);
+  }
+  const std::vector<float> v = t.cpu().to_vector<float>();
+  EXPECT_EQ(v.front(), 50.0f);
+  EXPECT_EQ(v[v.size() / 2], 50.0f);
+  EXPECT_EQ(v.back(), 50.0f);
+}
+
+// cuBLAS/cuDNN handles are per thread: a worker thread that used them (on its own stream)
+// and exited must leave the library usable, with the same results, on the main thread.
+TEST(CudaRuntimeApi, LibraryHandlesOfExitedThreads) {
+  SKIP_WITHOUT_CUDA();
+  const Tensor a = randn({33, 17}).to(gpu());
+  const Tensor b = randn({17, 9}).to(gpu());
+  const Tensor x = randn({2, 3, 8, 8}).to(gpu());
+  const Tensor w = randn({4, 3, 3, 3}).to(gpu());
+  const std::vector<float> mm = matmul(a, b).cpu().to_vector<float>();
+  const std::vector<float> cv = conv2d(x, w, Tensor(), {.padding = {1, 1}}).cpu().to_vector<float>();
+  for (int round = 0; round < 3; ++round) {
+    std::vector<float> mm_t, cv_t;
+    std::string error;
+    std::thread worker([&] {
+      try {
+        cuda::Stream s = cuda::Stream::create(0);
+        cuda::StreamGuard guard(s);  // the handles stay bound to s after it is destroyed
+        Tensor m = matmul(a, b);
+        Tensor c = conv2d(x, w, Tensor(), {.padding = {1, 1}});
+        s.synchronize();
+        mm_t = m.cpu().to_vector<float>();
+        cv_t = c.cpu().to_vector<float>();
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    });
+    worker.join();
+    ASSERT_TRUE(error.empty()) << "worker thread: " << error;
+    EXPECT_EQ(mm_t, mm) << "round " << round;
+    EXPECT_EQ(cv_t, cv) << "round " << round;
+    EXPECT_EQ(matmul(a, b).cpu().to_vector<float>(), mm) << "main thread after round " << round;
+    EXPECT_EQ(conv2d(x, w, Tensor(), {.padding = {1, 1}}).cpu().to_vector<float>(), cv)
+        << "main thread after round " << round;
+  }
 }

@@ -48,9 +48,19 @@ struct FusedAdamArgs {
   bool amsgrad = false;
 };
 
+// Options of the fused cross-entropy kernels (the loss is in core/ops/loss.h).
+struct CrossEntropyArgs {
+  double label_smoothing = 0.0;  // eps, in [0, 1]
+  int64_t ignore_index = -100;
+};
+
 namespace kernel {
-// dst and src have equal shapes; any strides, dtypes and devices.
-using Copy = void (*)(const Tensor& src, const Tensor& dst);
+// dst and src have equal shapes; any strides, dtypes and devices. The copy is complete
+// when the kernel returns unless non_blocking is set and the backend can leave a host<->
+// device transfer in flight on the current stream (CUDA, pinned host memory): the host
+// side must then not be written (source) or read (destination) before that stream is
+// synchronised.
+using Copy = void (*)(const Tensor& src, const Tensor& dst, bool non_blocking);
 using Fill = void (*)(const Tensor& dst, double value);
 using Unary = void (*)(const Tensor& x, const Tensor& out, const ScalarArgs& args);
 // a and b are already broadcast (expanded) to out's shape.
@@ -67,6 +77,24 @@ using Matmul = void (*)(const Tensor& a, const Tensor& b, const Tensor& bias, co
 using Softmax = void (*)(const Tensor& x, const Tensor& out, int64_t dim);
 // y is the forward output, gy its gradient.
 using SoftmaxBackward = void (*)(const Tensor& y, const Tensor& gy, const Tensor& gx, int64_t dim);
+// Cross-entropy of each row of scores x [N, C] (contiguous, floating) against i64 class
+// targets t [N] (contiguous). With eps = label_smoothing and lse_i = log sum_c exp(x_ic)
+// (max-subtracted, as softmax):
+//   loss[i] = (1-eps) (lse_i - x[i, t_i]) + eps (lse_i - mean_c x[i, c])
+// (the eps term is left out when eps == 0), which is -sum_c q_c log softmax(x_i)_c for the
+// smoothed target q = (1-eps) onehot(t_i) + eps/C; loss[i] = 0 where t_i == ignore_index.
+// loss: [N] in x's dtype. lse: [N] in the compute dtype (f64 for f64 scores, f32 for the
+// others), written for every row, ignored or not, and kept for the backward. Math in f64
+// for f64 and in f32 for f32/f16/bf16. A target outside [0, C) that is not ignore_index
+// gives a NaN loss, never an out-of-bounds read (front-ends reject such targets first).
+using CrossEntropy = void (*)(const Tensor& x, const Tensor& target, const Tensor& loss, const Tensor& lse,
+                              const CrossEntropyArgs& args);
+// From the forward's x, target and lse and the gradient gl [N] of each row's loss
+// (contiguous, x's dtype): gx [N, C] (contiguous, x's dtype)
+//   gx[i] = gl[i] * (softmax(x_i) - ((1-eps) onehot(t_i) + eps/C)),  softmax(x_i) = exp(x_i - lse_i),
+// and gx[i] = 0 where t_i == ignore_index (NaN for an out-of-range target, as the forward).
+using CrossEntropyBackward = void (*)(const Tensor& x, const Tensor& target, const Tensor& lse, const Tensor& gl,
+                                      const Tensor& gx, const CrossEntropyArgs& args);
 // out[i][j][k] = x[i][index[i][j][k]][k] (dim = 1 shown); index is i64 with out's shape.
 using Gather = void (*)(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out);
 // out[i][index[i][j][k]][k] += src[i][j][k]; out is modified in place.

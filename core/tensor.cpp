@@ -216,7 +216,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
                 shape_str(s.shape()), shape_str(shape()));
     s = src.detach().expand(shape());
   }
-  EMBER_KERNEL(copy, Copy, device().is_cuda() ? device() : s.device())(s, *this);
+  EMBER_KERNEL(copy, Copy, device().is_cuda() ? device() : s.device())(s, *this, false);
   bump_version();
   return *this;
 }

@@ -89,7 +89,7 @@ class Tensor {
   std::vector<T> to_vector() const;
 
   // Conversion and copies
-  Tensor to(Device device) const;
+  Tensor to(Device device, bool non_blocking = false) const;  // see to_device (ops/copy.h)
   Tensor to(DType dtype) const;
   Tensor cpu() const { return to(Device::cpu()); }
   Tensor contiguous() const;

@@ -9,18 +9,18 @@ using autograd::attach;
 
 namespace {
 // Raw copy of src into a new contiguous tensor on `device` with `dtype`; no autograd.
-Tensor copy_into_new(const Tensor& src, DType dtype, Device device) {
+Tensor copy_into_new(const Tensor& src, DType dtype, Device device, bool non_blocking = false) {
   Tensor out = make_tensor(src.shape(), dtype, device);
   Device kd = device.is_cuda() ? device : src.device();
-  EMBER_KERNEL(copy, Copy, kd)(src, out);
+  EMBER_KERNEL(copy, Copy, kd)(src, out, non_blocking);
   return out;
 }
 }  // namespace
 
-Tensor to_device(const Tensor& x, Device device) {
+Tensor to_device(const Tensor& x, Device device, bool non_blocking) {
   EMBER_CHECK(x.defined(), ValueError, "to_device: input is undefined");
   if (x.device() == device) return x;
-  Tensor out = copy_into_new(x, x.dtype(), device);
+  Tensor out = copy_into_new(x, x.dtype(), device, non_blocking);
   Device from = x.device();
   attach("to_device", {x}, {out}, {}, [from](const auto& g, const auto&, const auto&) {
     return std::vector<Tensor>{to_device(g[0], from)};
@@ -53,7 +53,7 @@ Tensor clone(const Tensor& x) {
   return out;
 }
 
-Tensor Tensor::to(Device d) const { return to_device(*this, d); }
+Tensor Tensor::to(Device d, bool non_blocking) const { return to_device(*this, d, non_blocking); }
 Tensor Tensor::to(DType t) const { return to_dtype(*this, t); }
 Tensor Tensor::contiguous() const { return ember::contiguous(*this); }
 Tensor Tensor::clone() const { return ember::clone(*this); }

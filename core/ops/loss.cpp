@@ -1,7 +1,12 @@
-// Losses are composites of differentiable ops: their gradients come from the graph.
+// Losses are composites of differentiable ops: their gradients come from the graph. The
+// one exception is cross_entropy on [N, C] scores, whose row losses come from a fused
+// kernel with a hand-written backward (one pass over the scores each way instead of
+// log_softmax, gather, sums and their saved intermediates).
 #include "ember/core/ops/loss.h"
 
+#include "ember/core/autograd/function.h"
 #include "ember/core/autograd/grad_mode.h"
+#include "ember/core/dispatch.h"
 #include "ember/core/ops/binary.h"
 #include "ember/core/ops/factory.h"
 #include "ember/core/ops/indexing.h"
@@ -72,6 +77,31 @@ Tensor reduce_class_loss(const Tensor& loss, const Tensor& validf, Reduction r) 
   return reduce_loss(loss, r);
 }
 
+// Per-row cross-entropy of [N, C] scores (contract of kernel::CrossEntropy); targets are
+// validated by the caller. The graph node maps row losses to the scores' gradient with the
+// backward kernel, so the reduction stays ordinary differentiable ops on the rows. That
+// backward is not itself differentiable: the engine runs every backward under grad mode
+// off, so ember has no double backward to support.
+Tensor fused_row_losses(const Tensor& scores, const Tensor& target, double label_smoothing, int64_t ignore_index) {
+  const Tensor x = scores.detach().contiguous();
+  const Tensor t = target.contiguous();
+  const int64_t n = x.shape()[0];
+  Tensor loss = make_tensor({n}, x.dtype(), x.device());
+  Tensor lse = make_tensor({n}, x.dtype() == DType::f64 ? DType::f64 : DType::f32, x.device());
+  const CrossEntropyArgs args{label_smoothing, ignore_index};
+  EMBER_KERNEL(cross_entropy_forward, CrossEntropy, x.device())(x, t, loss, lse, args);
+  autograd::attach("cross_entropy", {scores}, {loss}, {x, t, lse},
+                   [args](const std::vector<Tensor>& g, const std::vector<Tensor>& s, const autograd::FnNode&) {
+                     const Tensor& xs = s[0];
+                     Tensor gl = g[0].to(xs.dtype()).contiguous();
+                     Tensor gx = make_tensor(xs.shape(), xs.dtype(), xs.device());
+                     EMBER_KERNEL(cross_entropy_backward, CrossEntropyBackward, xs.device())(xs, s[1], s[2], gl,
+                                                                                            gx, args);
+                     return std::vector<Tensor>{gx};
+                   });
+  return loss;
+}
+
 }  // namespace
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction, int64_t ignore_index) {
@@ -86,6 +116,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
               "cross_entropy: label_smoothing {} is outside [0, 1]", label_smoothing);
   Tensor valid = check_class_targets(logits, target, ignore_index, "cross_entropy");
   Tensor validf = valid.to(logits.dtype());
+  if (logits.dim() == 2)
+    return reduce_class_loss(fused_row_losses(logits, target, label_smoothing, ignore_index), validf, reduction);
+  // [N, C, d...]: the composite, whose gradient comes from the graph.
   Tensor logp = log_softmax(logits, 1);
   Tensor loss = picked_nll(logp, target, valid);
   if (label_smoothing > 0.0) {

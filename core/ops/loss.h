@@ -10,6 +10,9 @@ namespace ember {
 enum class Reduction { None, Mean, Sum };
 
 // logits: [N, C] (or [N, C, d1, ...]); target: i64 class indices [N] (or [N, d1, ...]).
+// Row loss -sum_c q_c log softmax(x)_c for the smoothed target q = (1-eps) onehot + eps/C.
+// [N, C] logits run the fused cross_entropy_forward/backward kernels (one graph node for the
+// row losses, then the reduction); more dims run the composite of log_softmax and gather.
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction = Reduction::Mean,
                      double label_smoothing = 0.0, int64_t ignore_index = -100);
 // log_probs: [N, C] (or [N, C, d1, ...]); target as in cross_entropy.

@@ -19,7 +19,7 @@ To convert(From v) {
   }
 }
 
-void copy_cpu(const Tensor& src, const Tensor& dst) {
+void copy_cpu(const Tensor& src, const Tensor& dst, bool /*non_blocking: always complete*/) {
   EMBER_CHECK(src.device().is_cpu() && dst.device().is_cpu(), DeviceError,
               "copy: cpu kernel got {} -> {}", src.device(), dst.device());
   EMBER_CHECK(src.shape() == dst.shape(), ShapeError, "copy: source shape {} != destination shape {}",

@@ -17,6 +17,7 @@ void register_cpu_kernels() {
   cpu::register_batch_norm_kernels();
   cpu::register_random_kernels();
   cpu::register_optim_kernels();
+  cpu::register_cross_entropy_kernels();
 }
 
 }  // namespace ember

@@ -13,4 +13,5 @@ void register_pool_kernels();
 void register_batch_norm_kernels();
 void register_random_kernels();
 void register_optim_kernels();
+void register_cross_entropy_kernels();
 }  // namespace ember::cpu

@@ -31,7 +31,7 @@ void copy_on_device(const Tensor& src, const Tensor& dst) {
 }
 
 void cpu_copy(const Tensor& src, const Tensor& dst) {
-  get_kernel<kernel::Copy>(OpId::copy, DeviceType::CPU, "Copy")(src, dst);
+  get_kernel<kernel::Copy>(OpId::copy, DeviceType::CPU, "Copy")(src, dst, false);
 }
 
 // A contiguous host tensor with src's values and dtype (src itself when it already is).
@@ -51,10 +51,13 @@ Tensor contiguous_on_device(const Tensor& src, DType dtype) {
   return t;
 }
 
-void host_to_device(const Tensor& src, const Tensor& dst) {
+void host_to_device(const Tensor& src, const Tensor& dst, bool non_blocking) {
   // Pageable memory is staged by the driver before cudaMemcpyAsync returns, so a host
   // temporary may die right after; pinned memory is read later, in stream order, and its
-  // allocator must hold the block until then.
+  // allocator must hold the block until then (record_pinned_host_use: a freed block is
+  // not handed out again before the copy is done). Unless the caller asked for
+  // non_blocking, the stream is synchronised so that the caller may write into the pinned
+  // source as soon as copy returns; with non_blocking it must not (PyTorch's rule too).
   Tensor host = contiguous_on_host(src);
   Tensor target = plain(host, dst) ? dst : make_tensor(src.shape(), src.dtype(), dst.device());
   const int dev = dst.device().index;
@@ -62,7 +65,10 @@ void host_to_device(const Tensor& src, const Tensor& dst) {
     DeviceGuard guard(dev);
     EMBER_CUDA_CHECK(cudaMemcpyAsync(target.raw_data(), host.raw_data(), host.nbytes(), cudaMemcpyHostToDevice,
                                      stream(dev)));
-    record_pinned_host_use(host.raw_data(), stream(dev));
+    if (is_pinned_host(host.raw_data())) {
+      if (non_blocking) record_pinned_host_use(host.raw_data(), stream(dev));
+      else EMBER_CUDA_CHECK(cudaStreamSynchronize(stream(dev)));
+    }
   }
   if (!target.is_same(dst)) copy_on_device(target, dst);
 }
@@ -104,7 +110,7 @@ void device_to_device(const Tensor& src, const Tensor& dst) {
 
 }  // namespace
 
-void copy_cuda(const Tensor& src, const Tensor& dst) {
+void copy_cuda(const Tensor& src, const Tensor& dst, bool non_blocking) {
   EMBER_CHECK(src.shape() == dst.shape(), ShapeError, "copy: source shape {} != destination shape {}",
               shape_str(src.shape()), shape_str(dst.shape()));
   if (src.numel() == 0) return;
@@ -112,7 +118,7 @@ void copy_cuda(const Tensor& src, const Tensor& dst) {
   if (!from_cuda && !to_cuda) {
     cpu_copy(src, dst);
   } else if (!from_cuda) {
-    host_to_device(src, dst);
+    host_to_device(src, dst, non_blocking);
   } else if (!to_cuda) {
     device_to_host(src, dst);
   } else if (src.device() == dst.device()) {

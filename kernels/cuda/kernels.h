@@ -6,7 +6,7 @@
 namespace ember::cuda {
 Allocator* device_allocator();
 void fill_cuda(const Tensor& dst, double value);
-void copy_cuda(const Tensor& src, const Tensor& dst);
+void copy_cuda(const Tensor& src, const Tensor& dst, bool non_blocking);
 
 // Pinned host memory (pinned.cpp). True when `p` points into a live block of the pinned
 // host allocator, so that a copy from or to it may run asynchronously.
@@ -28,4 +28,5 @@ void register_pool_kernels();
 void register_batch_norm_kernels();
 void register_optim_kernels();        // fused optimizer updates
 void register_random_kernels();       // Philox draws (core/philox.h)
+void register_cross_entropy_kernels();  // fused cross-entropy forward/backward
 }  // namespace ember::cuda

@@ -17,6 +17,7 @@ void register_cuda_kernels() {
   cuda::register_batch_norm_kernels();
   cuda::register_optim_kernels();
   cuda::register_random_kernels();
+  cuda::register_cross_entropy_kernels();
 }
 
 }  // namespace ember

@@ -113,6 +113,20 @@ TEST(CudaCopy, DeviceToHostEveryDTypePair) {
   }
 }
 
+TEST(CudaCopy, NegativeFloatsToU8WrapLikeTheCpu) {
+  SKIP_WITHOUT_CUDA();
+  // Undefined in C++, but the CPU kernel wraps (-1.5 -> 255, as PyTorch); nvcc's direct
+  // conversion would clamp to 0, so the CUDA cast goes through int64 like the CPU's.
+  for (DType from : {DType::f32, DType::f64, DType::f16, DType::bf16}) {
+    Tensor x = (random_tensor({3, 77}, DType::f64, 55) * 100.0).to(from);
+    Tensor want = x.to(DType::u8);
+    EXPECT_TRUE(same(x.to(gpu()).to(DType::u8), want, what("d2d", from, DType::u8, x.shape(), "negative values")));
+    Tensor d = empty({3, 77}, DType::u8, gpu());
+    d.copy_(x);
+    EXPECT_TRUE(same(d, want, what("h2d", from, DType::u8, x.shape(), "negative values")));
+  }
+}
+
 TEST(CudaCopy, BroadcastSources) {
   SKIP_WITHOUT_CUDA();
   for (DType d : {DType::f32, DType::f16, DType::i64, DType::boolean}) {
@@ -145,6 +159,36 @@ TEST(CudaCopy, LargeAndMisaligned) {
     c.copy_(a);
     EXPECT_TRUE(same(c, x.narrow(0, 1, x.numel() - 1).to(DType::f32), what("d2d misaligned cast", d, DType::f32, a.shape())));
   }
+}
+
+TEST(CudaCopy, PinnedSourceFreedWhileItsCopyRuns) {
+  SKIP_WITHOUT_CUDA();
+  // 64 MiB per copy: still in flight when to(.., non_blocking) returns. The pinned source dies at once
+  // and a tensor of the same size is pinned and overwritten right after; the allocator
+  // must not hand it the block the copy is still reading.
+  const int64_t n = int64_t{1} << 24;
+  for (int i = 1; i <= 3; ++i) {
+    Tensor g;
+    {
+      Tensor p = full({n}, static_cast<double>(i), DType::f32).pin_memory();
+      g = p.to(gpu(), /*non_blocking=*/true);
+    }
+    Tensor q = empty({n}, DType::f32).pin_memory();
+    q.fill_(-1.0);
+    EXPECT_EQ(amin(g, {}).item<float>(), static_cast<float>(i)) << "copy " << i;
+    EXPECT_EQ(amax(g, {}).item<float>(), static_cast<float>(i)) << "copy " << i;
+  }
+}
+
+TEST(CudaCopy, BlockingCopyFromPinnedMemoryIsComplete) {
+  SKIP_WITHOUT_CUDA();
+  // Without non_blocking the source may be overwritten as soon as to() returns.
+  const int64_t n = int64_t{1} << 24;
+  Tensor p = full({n}, 3.0, DType::f32).pin_memory();
+  Tensor g = p.to(gpu());
+  p.fill_(-1.0);
+  EXPECT_EQ(amin(g, {}).item<float>(), 3.0f);
+  EXPECT_EQ(amax(g, {}).item<float>(), 3.0f);
 }
 
 TEST(CudaCopy, EmptyAndScalar) {

@@ -146,11 +146,13 @@ TEST(IndexingParity, Gradients) {
       }
 }
 
-TEST(IndexingParity, CrossEntropyRoutesThroughGather) {
+// Scores with a spatial dim take the composite path (log_softmax + gather); 2-d scores
+// take the fused kernel, tested in test_cross_entropy.cpp.
+TEST(IndexingParity, SpatialCrossEntropyRoutesThroughGather) {
   SKIP_WITHOUT_CUDA();
   for (DType d : {DType::f32, DType::f64}) {
-    Tensor logits = random_tensor({33, 10}, d, 500);
-    Tensor target = indices({33}, 10, 501);
+    Tensor logits = random_tensor({33, 10, 3}, d, 500);
+    Tensor target = indices({33, 3}, 10, 501);
     Tensor lc = logits.detach().requires_grad_(), lg = logits.to(gpu()).detach().requires_grad_();
     Tensor yc = cross_entropy(lc, target), yg = cross_entropy(lg, target.to(gpu()));
     ASSERT_TRUE(close(yg, yc, std::string("cross_entropy ") + std::string(dtype_name(d))));

@@ -7,8 +7,10 @@
 #include <numeric>
 #include <thread>
 
+#include "ember/core/dispatch.h"
 #include "ember/core/error.h"
 #include "ember/core/generator.h"
+#include "ember/core/runtime.h"
 
 namespace ember::data {
 
@@ -42,6 +44,7 @@ struct DataLoader::Impl {
   int64_t n = 0;
   int64_t nb = 0;
   int capacity = 2;
+  bool pin = false;  // opt.pin_memory, where a device makes it possible
 
   mutable std::mutex mu;
   std::condition_variable work_cv;   // workers: a batch to make, or stop
@@ -95,6 +98,7 @@ struct DataLoader::Impl {
         ex.target.dtype() == DType::i64 && ex.target.dim() == 1 && ex.target.size(0) == end - start,
         ShapeError, "DataLoader: the dataset gave targets {} {} for a batch of {}",
         ex.target.dtype(), shape_str(ex.target.shape()), end - start);
+    if (pin) return Batch{x.pin_memory(), ex.target.pin_memory(), e, b};
     return Batch{x, ex.target, e, b};
   }
 
@@ -162,11 +166,16 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
               options.prefetch);
   for (const auto& t : options.transforms)
     EMBER_CHECK(t != nullptr, ValueError, "DataLoader: null transform in the pipeline");
+  EMBER_CHECK(!options.pin_memory || cuda_compiled(), DeviceError,
+              "DataLoader: pin_memory needs ember's CUDA backend, and this build has none (EMBER_CUDA=OFF); "
+              "leave pin_memory false");
   Impl& s = *impl_;
   s.dataset = std::move(dataset);
   s.opt = std::move(options);
   s.n = s.dataset->size();
   s.nb = s.opt.drop_last ? s.n / s.opt.batch_size : (s.n + s.opt.batch_size - 1) / s.opt.batch_size;
+  // Without a device there is nothing to copy to asynchronously: ordinary batches serve.
+  s.pin = s.opt.pin_memory && cuda_device_count() > 0;
   s.capacity = s.opt.prefetch > 0 ? s.opt.prefetch : std::max(2, 2 * s.opt.num_workers);
   try {
     for (int i = 0; i < s.opt.num_workers; ++i) s.workers.emplace_back([&s] { s.worker_loop(); });
@@ -182,6 +191,7 @@ int64_t DataLoader::num_batches() const { return impl_->nb; }
 int64_t DataLoader::batch_size() const { return impl_->opt.batch_size; }
 const Dataset& DataLoader::dataset() const { return *impl_->dataset; }
 const DataLoaderOptions& DataLoader::options() const { return impl_->opt; }
+bool DataLoader::pins_memory() const { return impl_->pin; }
 
 std::vector<int64_t> DataLoader::epoch_order(int64_t epoch) const {
   return impl_->make_order(epoch);

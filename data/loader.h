@@ -12,8 +12,9 @@
 namespace ember::data {
 
 struct Batch {
-  Tensor inputs;      // f32 [B, ...] ([B, C, H, W] for images), on the cpu
-  Tensor targets;     // i64 [B]
+  Tensor inputs;      // f32 [B, ...] ([B, C, H, W] for images), on the cpu (pinned when
+                      // DataLoader::pins_memory())
+  Tensor targets;     // i64 [B], on the cpu (pinned likewise)
   int64_t epoch = 0;  // where it came from
   int64_t index = 0;  // batch index within the epoch
 };
@@ -42,6 +43,13 @@ struct DataLoaderOptions {
   std::vector<TransformPtr> transforms;
   // Inputs still u8 after the transforms become f32 times this (1/255: pixels in [0, 1]).
   double u8_scale = 1.0 / 255.0;
+  // Batches in page-locked (pinned) host memory, so that their copies to a CUDA device run
+  // asynchronously (Tensor::pin_memory). The pinning copy is made in the worker threads, off
+  // the training thread when num_workers > 0. A build without the CUDA backend cannot pin:
+  // the constructor throws DeviceError. A build with it on a machine without a device gives
+  // ordinary pageable batches, with the same values, and no error (pins_memory() is false),
+  // so that one program runs on both.
+  bool pin_memory = false;
 };
 
 // Single consumer: begin_epoch, next and position are called from one thread (any thread).
@@ -62,6 +70,8 @@ class DataLoader {
   int64_t batch_size() const;
   const Dataset& dataset() const;
   const DataLoaderOptions& options() const;
+  // Whether the batches are pinned: options().pin_memory and a CUDA device is present.
+  bool pins_memory() const;
 
   // Starts epoch `epoch` at batch start_batch (0 <= start_batch <= num_batches()), dropping
   // whatever was prefetched for the previous one. Throws ValueError for a negative epoch or a

@@ -17,15 +17,25 @@ Progress::Progress(std::string label, int64_t total_batches, bool live)
     : label_(std::move(label)), total_(total_batches), live_(live), start_(std::chrono::steady_clock::now()) {}
 
 void Progress::update(int64_t batch_size, double loss, int64_t correct) {
-  ++done_;
-  seen_ += batch_size;
   correct_ += correct;
   loss_sum_ += loss * static_cast<double>(batch_size);
+  if (tick(batch_size)) draw(false);
+}
+
+bool Progress::tick(int64_t batch_size) {
+  ++done_;
+  seen_ += batch_size;
   auto now = std::chrono::steady_clock::now();
   if (live_ && (now - last_draw_ > std::chrono::milliseconds(200) || done_ == total_)) {
     last_draw_ = now;
-    draw(false);
+    return true;
   }
+  return false;
+}
+
+void Progress::set_totals(double loss_sum, int64_t correct) {
+  loss_sum_ = loss_sum;
+  correct_ = correct;
 }
 
 double Progress::images_per_second() const {

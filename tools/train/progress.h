@@ -11,6 +11,13 @@ class Progress {
   Progress(std::string label, int64_t total_batches, bool live);
   // After each batch: its size, loss and number of correct predictions.
   void update(int64_t batch_size, double loss, int64_t correct);
+  // After each batch whose loss and correct count stay on the device (so that the step need
+  // not wait for the GPU): counts it, and returns true when the live line is due for a redraw.
+  // The caller then reads the epoch's totals back, hands them to set_totals() and calls redraw().
+  bool tick(int64_t batch_size);
+  // The epoch's running loss sum (of loss * batch size) and correct count, all batches so far.
+  void set_totals(double loss_sum, int64_t correct);
+  void redraw() const { draw(false); }
   // Ends the line; returns the elapsed seconds.
   double finish();
   double mean_loss() const { return seen_ ? loss_sum_ / static_cast<double>(seen_) : 0.0; }

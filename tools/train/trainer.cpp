@@ -55,6 +55,30 @@ std::unique_ptr<optim::LRScheduler> make_schedule(const Options& o, optim::Optim
   return after;
 }
 
+// A running loss sum and correct count kept on the (CUDA) device, so that a step queues its
+// share of them instead of waiting for the GPU to hand back two numbers; only loss_sum() and
+// correct() wait for it. The arithmetic is the host's: each loss is widened to f64 (exactly) and multiplied
+// and added in f64, in the same order, so the totals do not depend on where they are summed.
+class DeviceTotals {
+ public:
+  DeviceTotals(Device dev, double loss_sum, int64_t correct)
+      : loss_sum_(from_vector<double>({loss_sum}, Shape{}, dev)),
+        correct_(from_vector<int64_t>({correct}, Shape{}, dev)) {}
+  // Adds loss * scale (`loss` a scalar of any float dtype, widened before the product, as the
+  // host widens item<double>()) and the number of predictions equal to their targets.
+  void add(const Tensor& loss, double scale, const Tensor& pred, const Tensor& targets) {
+    NoGradGuard ng;
+    Tensor wide = loss.detach().to(DType::f64);
+    loss_sum_ = loss_sum_ + (scale == 1.0 ? wide : wide * scale);
+    correct_ = correct_ + sum(eq(pred, targets));
+  }
+  double loss_sum() const { return loss_sum_.item<double>(); }
+  int64_t correct() const { return correct_.item<int64_t>(); }
+
+ private:
+  Tensor loss_sum_, correct_;
+};
+
 struct EvalResult {
   double loss = 0, acc = 0;
 };
@@ -64,18 +88,32 @@ EvalResult evaluate(nn::Module& model, data::DataLoader& loader, Device dev, Con
   model.eval();
   double loss_sum = 0;
   int64_t correct = 0, seen = 0;
+  std::optional<DeviceTotals> totals;
+  if (dev.is_cuda()) totals.emplace(dev, 0.0, 0);
   loader.begin_epoch(0);
   while (auto b = loader.next()) {
-    Tensor x = b->inputs.to(dev), y = b->targets.to(dev);
+    // Non-blocking: nothing writes into a batch the loader has handed out (see the training loop).
+    Tensor x = b->inputs.to(dev, true), y = b->targets.to(dev, true);
     Tensor logits = model(x);
-    loss_sum += cross_entropy(logits, y, Reduction::Sum).item<double>();
-    Tensor pred = argmax(logits, 1).cpu();
-    correct += sum(eq(pred, b->targets)).item<int64_t>();
+    Tensor pred;
+    if (totals) {
+      Tensor on_device = argmax(logits, 1);
+      totals->add(cross_entropy(logits, y, Reduction::Sum), 1.0, on_device, y);
+      if (confusion) pred = on_device.cpu();
+    } else {
+      loss_sum += cross_entropy(logits, y, Reduction::Sum).item<double>();
+      pred = argmax(logits, 1).cpu();
+      correct += sum(eq(pred, b->targets)).item<int64_t>();
+    }
     seen += y.numel();
     if (confusion) {
       auto p = pred.to_vector<int64_t>(), t = b->targets.to_vector<int64_t>();
       for (size_t i = 0; i < p.size(); ++i) confusion->add(t[i], p[i]);
     }
+  }
+  if (totals) {
+    loss_sum = totals->loss_sum();
+    correct = totals->correct();
   }
   model.train();
   return {seen ? loss_sum / static_cast<double>(seen) : 0.0,
@@ -226,6 +264,12 @@ RunResult run(const Options& o) {
   const auto stop_now = [&] { return o.stop_after_steps > 0 && step >= o.stop_after_steps; };
 
   const bool live = !o.quiet && isatty(fileno(stderr));
+  // On a GPU the epoch's loss sum and correct count stay on the device and are read back only
+  // for the progress line, a checkpoint and the epoch's end, so that a step never waits for
+  // the GPU; a non-finite loss is then caught at those points. --stop-on-nan still reads the
+  // loss at every step: it must stop before the update that the bad loss would make.
+  const bool deferred = dev.is_cuda();
+  const bool check_each_step = !deferred || o.stop_on_nan;
   double test_acc = result.metrics.empty() ? 0.0 : result.metrics.back().test_acc;
   ConfusionMatrix confusion(d.num_classes);
   model->train();
@@ -237,25 +281,48 @@ RunResult run(const Options& o) {
       bar.restore(partial.batches, partial.seen, partial.correct, partial.loss_sum, partial.seconds);
       lr_now = partial.lr;
     }
+    std::optional<DeviceTotals> totals;
+    if (deferred) totals.emplace(dev, bar.loss_sum(), bar.correct());
+    int64_t synced = first;  // the bar's totals cover the batches before this one
+    // Brings the bar's totals up to date with batches [synced, upto).
+    const auto sync = [&](int64_t upto) {
+      if (!totals) return;
+      const double loss_sum = totals->loss_sum();
+      if (!std::isfinite(loss_sum))
+        EMBER_THROW(ValueError,
+                    "ember-train: the loss became {} at epoch {}, in batches {} to {} (on a GPU the loss is read "
+                    "back only for the progress line, checkpoints and the epoch's end; --stop-on-nan checks every "
+                    "batch); lower --lr (now {})",
+                    loss_sum, epoch + 1, synced, upto - 1, lr_now);
+      bar.set_totals(loss_sum, totals->correct());
+      synced = upto;
+    };
     d.train->begin_epoch(epoch, first);
     while (auto b = d.train->next()) {
-      Tensor x = b->inputs.to(dev), y = b->targets.to(dev);
+      // From pinned batches (make_data asks for them on a GPU) the uploads are queued on the
+      // stream rather than waited for. That is safe because the loader never writes into a
+      // batch it has handed out, and the pinned block of a freed batch is reused only once its
+      // copy is done.
+      Tensor x = b->inputs.to(dev, true), y = b->targets.to(dev, true);
       Tensor logits, loss;
       double lv = 0;
       // The loss is checked before the update, so that --stop-on-nan saves the last good state.
       const auto save_before_failing = [&] {
         if (!o.stop_on_nan) return;
+        sync(b->index);
         auto dir = save({epoch, b->index}, &bar, lr_now);
         fmt::print(stderr, "\nember-train: --stop-on-nan: saved the state before this batch in {}\n", dir.string());
       };
       try {
         logits = (*model)(x);
         loss = cross_entropy(logits, y, Reduction::Mean, o.label_smoothing);
-        lv = loss.item<double>();
-        if (!std::isfinite(lv)) {
-          save_before_failing();
-          EMBER_THROW(ValueError, "ember-train: the loss became {} at epoch {} batch {}; lower --lr (now {})", lv,
-                      epoch + 1, b->index, lr_now);
+        if (check_each_step) {
+          lv = loss.item<double>();
+          if (!std::isfinite(lv)) {
+            save_before_failing();
+            EMBER_THROW(ValueError, "ember-train: the loss became {} at epoch {} batch {}; lower --lr (now {})", lv,
+                        epoch + 1, b->index, lr_now);
+          }
         }
         opt->zero_grad();
         loss.backward();
@@ -266,14 +333,26 @@ RunResult run(const Options& o) {
       opt->step();
       if (schedule) schedule->step();
       ++step;
-      int64_t correct;
-      {
-        NoGradGuard ng;
-        correct = sum(eq(argmax(logits, 1), y)).item<int64_t>();
+      if (totals) {
+        {
+          NoGradGuard ng;
+          totals->add(loss, static_cast<double>(y.numel()), argmax(logits, 1), y);
+        }
+        if (bar.tick(y.numel())) {
+          sync(b->index + 1);
+          bar.redraw();
+        }
+      } else {
+        int64_t correct;
+        {
+          NoGradGuard ng;
+          correct = sum(eq(argmax(logits, 1), y)).item<int64_t>();
+        }
+        bar.update(y.numel(), lv, correct);
       }
-      bar.update(y.numel(), lv, correct);
       // Mid-epoch checkpoints; one that falls on the epoch's last batch waits for its evaluation.
       if (b->index + 1 < steps && ((o.checkpoint_every > 0 && step % o.checkpoint_every == 0) || stop_now())) {
+        sync(b->index + 1);
         save({epoch, b->index + 1}, &bar, lr_now);
         if (stop_now()) {
           if (live) bar.finish();
@@ -284,6 +363,7 @@ RunResult run(const Options& o) {
         }
       }
     }
+    sync(steps);
     const double secs = bar.finish();
     const bool last = epoch + 1 == o.epochs;
     EvalResult ev = evaluate(*model, *d.test, dev, last ? &confusion : nullptr);

@@ -14,6 +14,7 @@
 
 #include "kernels/cuda/cross_entropy_launch.h"
 #include "kernels/cuda/dtype.cuh"
+#include "kernels/cuda/row_reduce.cuh"
 
 namespace ember::cuda {
 namespace {
@@ -21,41 +22,17 @@ namespace {
 template <class T> using Acc = ew::acc_t<T>;
 using ew::load;
 
-__device__ __forceinline__ float exp_(float v) { return expf(v); }
-__device__ __forceinline__ double exp_(double v) { return exp(v); }
-__device__ __forceinline__ float log_(float v) { return logf(v); }
-__device__ __forceinline__ double log_(double v) { return log(v); }
-
-// fmax skips NaN like the CPU's std::max(mx, v): a NaN score does not become the max (it
-// turns the sum, and so the row's loss, into NaN instead).
-struct MaxF {
-  __device__ float operator()(float a, float b) const { return fmaxf(a, b); }
-  __device__ double operator()(double a, double b) const { return fmax(a, b); }
-};
-struct AddF {
-  template <class A> __device__ A operator()(A a, A b) const { return a + b; }
-};
+using rows::AddF;
+using rows::exp_;
+using rows::log_;
+using rows::MaxF;
+using rows::row_reduce;
 
 constexpr int kRowsPerWarpBlock = 4;
 constexpr int kRowBlock = 512;       // threads per row when rows are long
 constexpr int64_t kWarpRowMax = 1024;  // longest row given to a single warp
 constexpr int kBackwardBlock = 256;
 constexpr int64_t kMaxGrid = int64_t{1} << 20;  // grid-stride loops cover the rest
-
-// Combines v over the threads of one row; every one of them gets the result. With
-// blockDim.x == 32 a row is one warp and this is warp-synchronous; otherwise the row is the
-// whole block, and every thread of the block calls this the same number of times.
-template <class A, class F>
-__device__ A row_reduce(A v, A* smem, F f) {
-  for (int m = 16; m > 0; m >>= 1) v = f(v, __shfl_xor_sync(0xffffffffu, v, m));
-  if (blockDim.x == 32) return v;
-  __syncthreads();  // the previous reduction's readers are done with smem
-  if ((threadIdx.x & 31) == 0) smem[threadIdx.x >> 5] = v;
-  __syncthreads();
-  v = smem[0];
-  for (unsigned w = 1; w < (blockDim.x >> 5); ++w) v = f(v, smem[w]);
-  return v;
-}
 
 // keep = 1 - eps, smooth = eps, both in the compute type (rounded once on the host).
 template <class T>

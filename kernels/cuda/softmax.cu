@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/dtype.cuh"
+#include "kernels/cuda/row_reduce.cuh"
 #include "kernels/cuda/softmax_launch.h"
 
 namespace ember::cuda {
@@ -24,20 +25,10 @@ template <class T> using Acc = ew::acc_t<T>;
 using ew::load;
 template <class T> __device__ __forceinline__ T store(Acc<T> v) { return ew::to_storage<T>(v); }
 
-__device__ __forceinline__ float exp_(float v) { return expf(v); }
-__device__ __forceinline__ double exp_(double v) { return exp(v); }
-__device__ __forceinline__ float log_(float v) { return logf(v); }
-__device__ __forceinline__ double log_(double v) { return log(v); }
-
-// fmax skips NaN like the CPU's std::max(mx, v): a NaN element does not become the max
-// (it turns the sum, and so the whole slice, into NaN instead).
-struct MaxF {
-  __device__ float operator()(float a, float b) const { return fmaxf(a, b); }
-  __device__ double operator()(double a, double b) const { return fmax(a, b); }
-};
-struct AddF {
-  template <class A> __device__ A operator()(A a, A b) const { return a + b; }
-};
+using rows::AddF;
+using rows::exp_;
+using rows::log_;
+using rows::MaxF;
 
 constexpr int kMaxThreads = 512;
 
@@ -54,14 +45,7 @@ __device__ A group_reduce(A v, A* smem, F f) {
     for (unsigned k = 1; k < blockDim.y; ++k) v = f(v, smem[k * blockDim.x + threadIdx.x]);
     return v;
   } else {
-    for (int m = 16; m > 0; m >>= 1) v = f(v, __shfl_xor_sync(0xffffffffu, v, m));
-    if (blockDim.x == 32) return v;
-    __syncthreads();
-    if ((threadIdx.x & 31) == 0) smem[threadIdx.x >> 5] = v;
-    __syncthreads();
-    v = smem[0];
-    for (unsigned w = 1; w < (blockDim.x >> 5); ++w) v = f(v, smem[w]);
-    return v;
+    return rows::row_reduce(v, smem, f);
   }
 }
 

@@ -38,6 +38,18 @@ Tensor random_tensor(Shape shape, DType dtype, uint64_t seed, double lo = -4, do
 // two dims (or with a stride-2 step for 1-d) and viewed back, so kernels see odd strides.
 Tensor non_contiguous(const Tensor& x);
 
+// Sets cuda::allow_tf32 for a scope and restores the previous setting.
+class Tf32Guard {
+ public:
+  explicit Tf32Guard(bool on) : prev_(cuda::allow_tf32()) { cuda::set_allow_tf32(on); }
+  ~Tf32Guard() { cuda::set_allow_tf32(prev_); }
+  Tf32Guard(const Tf32Guard&) = delete;
+  Tf32Guard& operator=(const Tf32Guard&) = delete;
+
+ private:
+  bool prev_;
+};
+
 // Shapes most parity tests sweep: scalar-like, odd, prime, and large enough for many blocks.
 std::vector<Shape> parity_shapes();
 

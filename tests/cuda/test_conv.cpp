@@ -24,15 +24,6 @@ Tol conv_tol(DType d) {
   }
 }
 
-class Tf32Guard {
- public:
-  explicit Tf32Guard(bool on) : prev_(cuda::allow_tf32()) { cuda::set_allow_tf32(on); }
-  ~Tf32Guard() { cuda::set_allow_tf32(prev_); }
-
- private:
-  bool prev_;
-};
-
 struct ConvCase {
   const char* what;
   Shape x, w;

@@ -25,15 +25,6 @@ Tol matmul_tol(DType d, bool tf32) {
   }
 }
 
-class Tf32Guard {
- public:
-  explicit Tf32Guard(bool on) : prev_(cuda::allow_tf32()) { cuda::set_allow_tf32(on); }
-  ~Tf32Guard() { cuda::set_allow_tf32(prev_); }
-
- private:
-  bool prev_;
-};
-
 // Operand layouts: 0 contiguous, 1 stored transposed (non_contiguous), 2 every other
 // element of a wider last dim (no unit stride: copied before the GEMM); these keep the
 // values. 3 repeats the first row (stride 0 inside the matrix), on both devices alike.

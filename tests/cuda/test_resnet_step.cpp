@@ -23,16 +23,6 @@ namespace {
 constexpr double kGradRtol = 1e-3;
 constexpr double kParamRtol = 1e-4;
 
-// Keeps the process-wide TF32 flag off for a test and restores it afterwards.
-class Tf32Off {
- public:
-  Tf32Off() : prev_(cuda::allow_tf32()) { cuda::set_allow_tf32(false); }
-  ~Tf32Off() { cuda::set_allow_tf32(prev_); }
-
- private:
-  bool prev_;
-};
-
 double norm_of(const std::vector<double>& v) {
   double s = 0;
   for (double x : v) s += x * x;
@@ -154,7 +144,7 @@ TEST(ResNetStep, CopiesAreIdentical) {
 
 TEST(ResNetStep, Resnet20SgdMomentum) {
   SKIP_WITHOUT_CUDA();
-  Tf32Off tf32;
+  ember::testing::Tf32Guard tf32(false);
   auto [cm, gm] = twin(make_resnet20);
   optim::SGD copt(cm->parameters(), {.lr = 0.1, .momentum = 0.9, .weight_decay = 5e-4});
   optim::SGD gopt(gm->parameters(), {.lr = 0.1, .momentum = 0.9, .weight_decay = 5e-4});
@@ -188,7 +178,7 @@ TEST(ResNetStep, Resnet20SgdMomentum) {
 
 TEST(ResNetStep, Resnet20Adam) {
   SKIP_WITHOUT_CUDA();
-  Tf32Off tf32;
+  ember::testing::Tf32Guard tf32(false);
   auto [cm, gm] = twin(make_resnet20);
   const double lr = 1e-3;
   optim::Adam copt(cm->parameters(), {.lr = lr});
@@ -225,7 +215,7 @@ TEST(ResNetStep, Resnet20Adam) {
 
 TEST(ResNetStep, MlpStep) {
   SKIP_WITHOUT_CUDA();
-  Tf32Off tf32;
+  ember::testing::Tf32Guard tf32(false);
   auto make = [](Generator* gen) { return std::make_shared<nn::MLP>(std::vector<int64_t>{48, 64, 32, 10}, "relu", 0.0, gen); };
   auto [cm, gm] = twin(make);
   optim::SGD copt(cm->parameters(), {.lr = 0.05, .momentum = 0.9});

@@ -38,7 +38,6 @@ void check_device(int device) {
 
 struct DeviceProps {
   int sm_count = 0;
-  int cc = 0;
   std::string name;
 };
 
@@ -49,7 +48,7 @@ const DeviceProps& props(int device) {
   std::call_once(once[static_cast<size_t>(device)], [&] {
     cudaDeviceProp p{};
     EMBER_CUDA_CHECK(cudaGetDeviceProperties(&p, device));
-    all[static_cast<size_t>(device)] = {p.multiProcessorCount, p.major * 10 + p.minor, p.name};
+    all[static_cast<size_t>(device)] = {p.multiProcessorCount, p.name};
   });
   return all[static_cast<size_t>(device)];
 }
@@ -71,19 +70,17 @@ std::vector<Stream>& thread_streams() {
 // never throw, and a stale error must not be reported by the next launch on this thread.
 struct ThreadHandles {
   std::vector<cublasHandle_t> blas;
-  std::vector<cublasLtHandle_t> blaslt;
   std::vector<cudnnHandle_t> dnn;
   ~ThreadHandles() {
     int prev = -1;
     if (cudaGetDevice(&prev) != cudaSuccess) prev = -1;
     for (size_t d = 0; d < blas.size(); ++d) {
-      if (!blas[d] && !blaslt[d] && !dnn[d]) continue;
+      if (!blas[d] && !dnn[d]) continue;
       cudaSetDevice(static_cast<int>(d));
       if (blas[d]) {
         cublasSetStream(blas[d], nullptr);
         cublasDestroy(blas[d]);
       }
-      if (blaslt[d]) cublasLtDestroy(blaslt[d]);
       if (dnn[d]) {
         cudnnSetStream(dnn[d], nullptr);
         cudnnDestroy(dnn[d]);
@@ -99,7 +96,6 @@ ThreadHandles& thread_handles() {
   const auto n = static_cast<size_t>(cuda_device_count());
   if (h.blas.size() < n) {
     h.blas.resize(n, nullptr);
-    h.blaslt.resize(n, nullptr);
     h.dnn.resize(n, nullptr);
   }
   return h;
@@ -144,13 +140,6 @@ cublasHandle_t cublas_handle(int device) {
   return h;
 }
 
-cublasLtHandle_t cublaslt_handle(int device) {
-  check_device(device);
-  auto& h = thread_handles().blaslt[static_cast<size_t>(device)];
-  if (!h) EMBER_CUBLAS_CHECK(cublasLtCreate(&h));
-  return h;
-}
-
 cudnnHandle_t cudnn_handle(int device) {
   check_device(device);
   auto& h = thread_handles().dnn[static_cast<size_t>(device)];
@@ -160,7 +149,6 @@ cudnnHandle_t cudnn_handle(int device) {
 }
 
 int sm_count(int device) { return props(device).sm_count; }
-int compute_capability(int device) { return props(device).cc; }
 
 // ---- public API (core/cuda.h) ----
 

@@ -1,7 +1,6 @@
 #pragma once
 // The CUDA backend's internal runtime: device selection, the calling thread's current
 // stream, and the cuBLAS/cuDNN handles bound to it. Public counterparts: core/cuda.h.
-#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cudnn.h>
 #include <cuda_runtime_api.h>
@@ -33,10 +32,8 @@ cudaStream_t stream(int device);
 // Handles for the calling thread and `device`, created on first use, bound to the
 // current stream on every call. The caller must have made `device` current.
 cublasHandle_t cublas_handle(int device);
-cublasLtHandle_t cublaslt_handle(int device);
 cudnnHandle_t cudnn_handle(int device);
 
 // Properties cached per device.
 int sm_count(int device);
-int compute_capability(int device);  // major*10 + minor
 }  // namespace ember::cuda

@@ -1,6 +1,17 @@
 #pragma once
 // What this process can run on.
+#include <string>
+
 namespace ember {
+
+// The CPU's model name (from /proc/cpuinfo; "unknown CPU" elsewhere) and the instruction
+// set oneDNN generates its kernels for on it ("avx512_core_amx", "avx512_core", "avx2", ...):
+// CPU throughput differs 2-3x between these, so benchmarks and logs should name them.
+struct CpuInfo {
+  std::string model;
+  std::string isa;
+};
+CpuInfo cpu_info();
 
 // Number of usable CUDA devices: 0 when the build has no CUDA backend, or when there is
 // no driver or no device (never throws for those cases).

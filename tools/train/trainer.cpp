@@ -235,6 +235,10 @@ RunResult run(const Options& o) {
   fmt::print("ember-train: {} on {} ({} train / {} test images, {}x{}x{}), {} parameters, device {}, {} threads\n",
              o.model, o.dataset, d.train->dataset().size(), d.test->dataset().size(), d.channels, d.height, d.width,
              model->num_parameters(), dev, omp_get_max_threads());
+  if (dev.is_cpu()) {
+    const CpuInfo cpu = cpu_info();
+    fmt::print("  cpu {}, oneDNN kernels for {}\n", cpu.model, cpu.isa);
+  }
   fmt::print("  optimizer {} lr {} (schedule {}, warmup {} epochs), weight decay {}, batch {}, augment {}, seed {}\n",
              o.optimizer, lr, o.schedule, o.warmup_epochs, o.weight_decay, o.batch_size, o.augment, o.seed);
   if (resumed)

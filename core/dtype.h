@@ -43,6 +43,8 @@ constexpr std::string_view dtype_name(DType t) {
 constexpr bool is_floating(DType t) {
   return t == DType::f32 || t == DType::f64 || t == DType::f16 || t == DType::bf16;
 }
+// The 16-bit floating types, which kernels widen to f32 for their arithmetic.
+constexpr bool is_half(DType t) { return t == DType::f16 || t == DType::bf16; }
 constexpr bool is_integral(DType t, bool include_bool = false) {
   return t == DType::i32 || t == DType::i64 || t == DType::u8 || (include_bool && t == DType::boolean);
 }

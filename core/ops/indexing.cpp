@@ -71,8 +71,18 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
     EMBER_CHECK(index.shape()[i] <= src.shape()[i], ShapeError, "scatter_add: index shape {} exceeds src shape {}",
                 shape_str(index.shape()), shape_str(src.shape()));
   check_index(index, x, x.shape()[d], "scatter_add");
-  Tensor out = x.detach().clone();
-  EMBER_KERNEL(scatter_add, ScatterAdd, x.device())(out, d, index, src.detach());
+  Tensor out;
+  if (is_half(x.dtype())) {
+    // Sums in f32, rounded once at the end: rounding after every add loses the small
+    // terms (4096 ones add up to 2048 in f16), and the result would depend on the order
+    // of the adds, which on the GPU is that of its atomics.
+    Tensor acc = x.detach().to(DType::f32);
+    EMBER_KERNEL(scatter_add, ScatterAdd, x.device())(acc, d, index, src.detach().to(DType::f32));
+    out = acc.to(x.dtype());
+  } else {
+    out = x.detach().clone();
+    EMBER_KERNEL(scatter_add, ScatterAdd, x.device())(out, d, index, src.detach());
+  }
   attach("scatter_add", {x, src}, {out}, {index}, [d](const G& g, const G& s, const auto& n) {
     Tensor gsrc;
     if (n.needs_input_grad(1)) gsrc = gather(g[0], d, s[0]);

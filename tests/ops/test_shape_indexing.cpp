@@ -66,6 +66,16 @@ TEST(Indexing, GatherScatterIndexSelect) {
   EXPECT_THROW(gather(x, 1, i.to(DType::i32)), DTypeError);
 }
 
+// f16/bf16 sums accumulate in f32 and round once: adding 4096 ones one f16 rounding at a
+// time would stop at 2048 (2048 + 1 rounds back to 2048).
+TEST(Indexing, HalfScatterAddAccumulatesInFloat) {
+  for (DType d : {DType::f16, DType::bf16}) {
+    Tensor s = scatter_add(zeros({2}, d), 0, zeros({4096}, DType::i64), ones({4096}, d));
+    EXPECT_EQ(s.to_vector<double>(), (std::vector<double>{4096, 0})) << dtype_name(d);
+    EXPECT_EQ(s.dtype(), d);
+  }
+}
+
 TEST(Indexing, OneHot) {
   Tensor o = one_hot(idx({2, 0}, {2}), 3);
   EXPECT_EQ(o.shape(), (Shape{2, 3}));

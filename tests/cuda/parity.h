@@ -50,6 +50,10 @@ class Tf32Guard {
   bool prev_;
 };
 
+// A new leaf with x's values that requires grad. Tensor::to returns its input itself when
+// nothing changes, so marking that result would mark the caller's (shared) input instead.
+inline Tensor grad_leaf(const Tensor& x) { return x.detach().requires_grad_(); }
+
 // Shapes most parity tests sweep: scalar-like, odd, prime, and large enough for many blocks.
 std::vector<Shape> parity_shapes();
 

@@ -10,7 +10,6 @@ using namespace ember::testing;
 
 namespace {
 
-bool is_half(DType d) { return d == DType::f16 || d == DType::bf16; }
 std::string name(DType d) { return std::string(dtype_name(d)); }
 
 // Reductions of up to a few hundred terms of size ~1, in another order than the CPU's, and
@@ -60,9 +59,9 @@ struct ConvResult {
 ConvResult run_conv(const ConvCase& c, const Tensor& x0, const Tensor& w0, const Tensor& b0, const Tensor& gy0,
                     DType d, Device dev) {
   auto put = [&](const Tensor& t) { return dev.is_cpu() ? on_cpu(t, d) : on_gpu(t, d); };
-  Tensor x = put(x0).requires_grad_();
-  Tensor w = put(w0).requires_grad_();
-  Tensor b = b0.defined() ? put(b0).requires_grad_() : Tensor();
+  Tensor x = grad_leaf(put(x0));
+  Tensor w = grad_leaf(put(w0));
+  Tensor b = b0.defined() ? grad_leaf(put(b0)) : Tensor();
   Tensor y = conv2d(x, w, b, c.opt);
   y.backward(put(gy0));
   return {y, x.grad(), w.grad(), b.defined() ? b.grad() : Tensor()};
@@ -167,9 +166,9 @@ TEST(CudaConv, SearchThenCachedBackwardAccumulate) {
   for (DType d : {DType::f32, DType::f64}) {
     auto run = [&](Device dev) {
       auto put = [&](const Tensor& t) { return dev.is_cpu() ? t.to(d) : t.to(d).to(dev); };
-      Tensor x = put(x0).requires_grad_();
-      Tensor w = put(w0).requires_grad_();
-      Tensor b = put(b0).requires_grad_();
+      Tensor x = grad_leaf(put(x0));
+      Tensor w = grad_leaf(put(w0));
+      Tensor b = grad_leaf(put(b0));
       conv2d(x, w, b, opt).backward(put(gy0));
       conv2d(x, w, b, opt).backward(put(gy1));
       return ConvResult{conv2d(x, w, b, opt), x.grad(), w.grad(), b.grad()};

@@ -44,7 +44,8 @@ TEST(CudaRuntime, CastOnTransfer) {
   SKIP_WITHOUT_CUDA();
   Tensor x = randn({100});
   EXPECT_EQ(x.to(Device::cuda(0)).to(DType::f64).cpu().to_vector<double>(), x.to(DType::f64).to_vector<double>());
-  EXPECT_EQ(x.t().to(Device::cuda(0)).cpu().to_vector<float>(), x.to_vector<float>());
+  Tensor m = randn({7, 5});  // a transposed view: a strided source
+  EXPECT_EQ(m.t().to(Device::cuda(0)).cpu().to_vector<float>(), m.t().contiguous().to_vector<float>());
 }
 
 TEST(CudaRuntime, GradientFlowsBackAcrossDevices) {

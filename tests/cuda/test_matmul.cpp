@@ -11,7 +11,6 @@ using namespace ember::testing;
 
 namespace {
 
-bool is_half(DType d) { return d == DType::f16 || d == DType::bf16; }
 std::string name(DType d) { return std::string(dtype_name(d)); }
 
 // The sums run over K <= 65 terms of size ~1 in a different order than oneDNN's.
@@ -97,8 +96,8 @@ void check_matmul(DType d, bool tf32) {
 std::vector<Tensor> matmul_grads(const Tensor& a0, const Tensor& b0, const Tensor& gy0, DType d, Device dev, int la,
                                  int lb) {
   const bool cpu = dev.is_cpu();
-  Tensor a = (cpu ? cpu_operand(a0, d) : gpu_operand(a0, d)).requires_grad_();
-  Tensor b = (cpu ? cpu_operand(b0, d) : gpu_operand(b0, d)).requires_grad_();
+  Tensor a = grad_leaf(cpu ? cpu_operand(a0, d) : gpu_operand(a0, d));
+  Tensor b = grad_leaf(cpu ? cpu_operand(b0, d) : gpu_operand(b0, d));
   Tensor gy = cpu ? cpu_operand(gy0, d) : gpu_operand(gy0, d);
   Tensor y = matmul(layout(a, la), layout(b, lb));
   y.backward(gy);
@@ -188,9 +187,9 @@ TEST(CudaLinear, ForwardAndBackward) {
         const Tensor gy0 = random_tensor(ys, DType::f64, ++seed);
         auto run = [&](Device dev) {
           auto put = [&](const Tensor& t) { return dev.is_cpu() ? cpu_operand(t, d) : gpu_operand(t, d); };
-          Tensor x = put(x0).requires_grad_();
-          Tensor w = put(w0).requires_grad_();
-          Tensor b = with_bias ? put(b0).requires_grad_() : Tensor();
+          Tensor x = grad_leaf(put(x0));
+          Tensor w = grad_leaf(put(w0));
+          Tensor b = with_bias ? grad_leaf(put(b0)) : Tensor();
           Tensor y = linear(x, w, b);
           y.backward(put(gy0));
           return std::vector<Tensor>{y, x.grad(), w.grad(), with_bias ? b.grad() : Tensor()};

@@ -226,6 +226,122 @@ void read_exact(int fd, void* dst, size_t n, uint64_t offset, const std::string&
   }
 }
 
+// The size of the open file, refusing anything but a regular file of at least the 8 bytes of
+// the header length.
+uint64_t checked_file_size(int fd, const std::string& file) {
+  struct stat st {};
+  EMBER_CHECK(::fstat(fd, &st) == 0, IOError, "load_safetensors: {}: stat failed: {}", file, std::strerror(errno));
+  EMBER_CHECK(!S_ISDIR(st.st_mode), IOError, "load_safetensors: {}: is a directory, not a safetensors file", file);
+  EMBER_CHECK(S_ISREG(st.st_mode), IOError, "load_safetensors: {}: not a regular file", file);
+  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  EMBER_CHECK(file_size >= 8, IOError,
+              "load_safetensors: {}: the file has {} bytes, fewer than the 8-byte header length (truncated?)", file,
+              file_size);
+  return file_size;
+}
+
+// The header's JSON text. Its length is checked against the limit and the file size first,
+// so that a corrupt length allocates nothing.
+std::string read_header_text(int fd, uint64_t file_size, const std::string& file) {
+  unsigned char le[8];
+  read_exact(fd, le, 8, 0, file, "the header length");
+  uint64_t header_len = 0;
+  for (int i = 0; i < 8; ++i) header_len |= static_cast<uint64_t>(le[i]) << (8 * i);
+  EMBER_CHECK(header_len <= kMaxHeaderBytes, IOError,
+              "load_safetensors: {}: the header length {} exceeds the limit of {} bytes (corrupt file?)", file,
+              header_len, kMaxHeaderBytes);
+  EMBER_CHECK(header_len <= file_size - 8, IOError,
+              "load_safetensors: {}: the header length {} exceeds the {} bytes that follow it (truncated?)", file,
+              header_len, file_size - 8);
+  std::string header(header_len, '\0');
+  read_exact(fd, header.data(), header.size(), 8, file, "the header");
+  return header;
+}
+
+// A header entry checked against the data section, with its dtype and shape as ember's.
+struct Planned {
+  const Entry* entry;
+  DType dtype;
+  Shape shape;
+};
+
+// Checks one entry: a dtype ember reads, a shape whose sizes fit in int64, and data_offsets
+// inside the data section that span exactly the tensor's bytes.
+Planned plan_tensor(const Entry& e, uint64_t data_size, const std::string& file) {
+  auto dt = dtype_from_safetensors(e.dtype);
+  EMBER_CHECK(dt.has_value(), IOError,
+              "load_safetensors: {}: tensor '{}' has unsupported dtype '{}' (ember reads F64, F32, F16, BF16, I64, "
+              "I32, U8 and BOOL)",
+              file, e.name, e.dtype);
+  // numel, and the product of the non-zero dims (strides of an empty tensor are computed
+  // from them too), must both fit in int64.
+  uint64_t numel = 1, nonzero = 1;
+  Shape shape;
+  for (uint64_t d : e.shape) {
+    EMBER_CHECK(d <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) &&
+                    !__builtin_mul_overflow(nonzero, std::max<uint64_t>(d, 1), &nonzero) &&
+                    nonzero <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()),
+                IOError, "load_safetensors: {}: the shape [{}] of tensor '{}' overflows", file, fmt::join(e.shape, ","),
+                e.name);
+    numel *= d;
+    shape.push_back(static_cast<int64_t>(d));
+  }
+  const uint64_t begin = e.offsets[0], end = e.offsets[1];
+  EMBER_CHECK(begin <= end, IOError, "load_safetensors: {}: tensor '{}' has data_offsets [{}, {}] with begin > end",
+              file, e.name, begin, end);
+  EMBER_CHECK(end <= data_size, IOError,
+              "load_safetensors: {}: tensor '{}' has data_offsets [{}, {}] past the end of the data ({} bytes; "
+              "truncated?)",
+              file, e.name, begin, end, data_size);
+  uint64_t nbytes = 0;
+  EMBER_CHECK(!__builtin_mul_overflow(numel, dtype_size(*dt), &nbytes), IOError,
+              "load_safetensors: {}: the size in bytes of tensor '{}' (dtype {}, shape [{}]) overflows", file,
+              e.name, e.dtype, fmt::join(e.shape, ","));
+  EMBER_CHECK(nbytes == end - begin, IOError,
+              "load_safetensors: {}: tensor '{}' of dtype {} and shape [{}] needs {} bytes but data_offsets [{}, {}] "
+              "span {}",
+              file, e.name, e.dtype, fmt::join(e.shape, ","), nbytes, begin, end, end - begin);
+  return {&e, *dt, std::move(shape)};
+}
+
+// Every entry checked, in offset order (the order the tensors are then read in).
+std::vector<Planned> plan_tensors(const std::vector<Entry>& entries, uint64_t data_size, const std::string& file) {
+  std::vector<Planned> plan;
+  plan.reserve(entries.size());
+  for (const Entry& e : entries) plan.push_back(plan_tensor(e, data_size, file));
+  std::stable_sort(plan.begin(), plan.end(),
+                   [](const Planned& a, const Planned& b) { return a.entry->offsets[0] < b.entry->offsets[0]; });
+  return plan;
+}
+
+// Disjoint spans: the tensors together never allocate more than the file holds.
+void check_disjoint(const std::vector<Planned>& plan, const std::string& file) {
+  const Entry* prev = nullptr;
+  for (const Planned& p : plan) {
+    const Entry& e = *p.entry;
+    if (e.offsets[0] == e.offsets[1]) continue;
+    EMBER_CHECK(!prev || e.offsets[0] >= prev->offsets[1], IOError,
+                "load_safetensors: {}: the data of tensors '{}' [{}, {}] and '{}' [{}, {}] overlap", file, prev->name,
+                prev->offsets[0], prev->offsets[1], e.name, e.offsets[0], e.offsets[1]);
+    prev = &e;
+  }
+}
+
+// Reads one planned tensor straight into its own (CPU) storage.
+Tensor read_tensor(int fd, const Planned& p, uint64_t data_start, const std::string& file) {
+  const Entry& e = *p.entry;
+  Tensor t = empty(p.shape, p.dtype);
+  const size_t n = static_cast<size_t>(e.offsets[1] - e.offsets[0]);
+  read_exact(fd, t.raw_data(), n, data_start + e.offsets[0], file, fmt::format("tensor '{}'", e.name).c_str());
+  if (p.dtype == DType::boolean) {
+    // Any byte but 0 and 1 would be an invalid C++ bool.
+    const auto* b = static_cast<const unsigned char*>(t.raw_data());
+    EMBER_CHECK(std::all_of(b, b + n, [](unsigned char c) { return c <= 1; }), IOError,
+                "load_safetensors: {}: BOOL tensor '{}' holds a byte other than 0 and 1", file, e.name);
+  }
+  return t;
+}
+
 // ---------------------------------------------------------------------------------------
 // Writing
 
@@ -329,103 +445,22 @@ std::vector<std::pair<std::string, Tensor>> load_safetensors(const std::filesyst
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   EMBER_CHECK(fd >= 0, IOError, "load_safetensors: cannot open {}: {}", file, std::strerror(errno));
   FileDescriptor guard{fd};
-  struct stat st {};
-  EMBER_CHECK(::fstat(fd, &st) == 0, IOError, "load_safetensors: {}: stat failed: {}", file, std::strerror(errno));
-  EMBER_CHECK(!S_ISDIR(st.st_mode), IOError, "load_safetensors: {}: is a directory, not a safetensors file", file);
-  EMBER_CHECK(S_ISREG(st.st_mode), IOError, "load_safetensors: {}: not a regular file", file);
-  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
-  EMBER_CHECK(file_size >= 8, IOError,
-              "load_safetensors: {}: the file has {} bytes, fewer than the 8-byte header length (truncated?)", file,
-              file_size);
-
-  unsigned char le[8];
-  read_exact(fd, le, 8, 0, file, "the header length");
-  uint64_t header_len = 0;
-  for (int i = 0; i < 8; ++i) header_len |= static_cast<uint64_t>(le[i]) << (8 * i);
-  EMBER_CHECK(header_len <= kMaxHeaderBytes, IOError,
-              "load_safetensors: {}: the header length {} exceeds the limit of {} bytes (corrupt file?)", file,
-              header_len, kMaxHeaderBytes);
-  EMBER_CHECK(header_len <= file_size - 8, IOError,
-              "load_safetensors: {}: the header length {} exceeds the {} bytes that follow it (truncated?)", file,
-              header_len, file_size - 8);
-  std::string header(header_len, '\0');
-  read_exact(fd, header.data(), header.size(), 8, file, "the header");
+  const uint64_t file_size = checked_file_size(fd, file);
+  const std::string header = read_header_text(fd, file_size, file);
   std::vector<Entry> entries = parse_header(file, header);
 
-  const uint64_t data_start = 8 + header_len;
+  const uint64_t data_start = 8 + static_cast<uint64_t>(header.size());
   const uint64_t data_size = file_size - data_start;
-  struct Planned {
-    const Entry* entry;
-    DType dtype;
-    Shape shape;
-  };
-  std::vector<Planned> plan;
-  plan.reserve(entries.size());
-  for (const Entry& e : entries) {
-    auto dt = dtype_from_safetensors(e.dtype);
-    EMBER_CHECK(dt.has_value(), IOError,
-                "load_safetensors: {}: tensor '{}' has unsupported dtype '{}' (ember reads F64, F32, F16, BF16, I64, "
-                "I32, U8 and BOOL)",
-                file, e.name, e.dtype);
-    // numel, and the product of the non-zero dims (strides of an empty tensor are computed
-    // from them too), must both fit in int64.
-    uint64_t numel = 1, nonzero = 1;
-    Shape shape;
-    for (uint64_t d : e.shape) {
-      EMBER_CHECK(d <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) &&
-                      !__builtin_mul_overflow(nonzero, std::max<uint64_t>(d, 1), &nonzero) &&
-                      nonzero <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()),
-                  IOError, "load_safetensors: {}: the shape [{}] of tensor '{}' overflows", file, fmt::join(e.shape, ","),
-                  e.name);
-      numel *= d;
-      shape.push_back(static_cast<int64_t>(d));
-    }
-    const uint64_t begin = e.offsets[0], end = e.offsets[1];
-    EMBER_CHECK(begin <= end, IOError, "load_safetensors: {}: tensor '{}' has data_offsets [{}, {}] with begin > end",
-                file, e.name, begin, end);
-    EMBER_CHECK(end <= data_size, IOError,
-                "load_safetensors: {}: tensor '{}' has data_offsets [{}, {}] past the end of the data ({} bytes; "
-                "truncated?)",
-                file, e.name, begin, end, data_size);
-    uint64_t nbytes = 0;
-    EMBER_CHECK(!__builtin_mul_overflow(numel, dtype_size(*dt), &nbytes), IOError,
-                "load_safetensors: {}: the size in bytes of tensor '{}' (dtype {}, shape [{}]) overflows", file,
-                e.name, e.dtype, fmt::join(e.shape, ","));
-    EMBER_CHECK(nbytes == end - begin, IOError,
-                "load_safetensors: {}: tensor '{}' of dtype {} and shape [{}] needs {} bytes but data_offsets [{}, {}] "
-                "span {}",
-                file, e.name, e.dtype, fmt::join(e.shape, ","), nbytes, begin, end, end - begin);
-    plan.push_back({&e, *dt, std::move(shape)});
-  }
-  std::stable_sort(plan.begin(), plan.end(),
-                   [](const Planned& a, const Planned& b) { return a.entry->offsets[0] < b.entry->offsets[0]; });
-  // Disjoint spans: the tensors together never allocate more than the file holds.
-  const Entry* prev = nullptr;
-  for (const Planned& p : plan) {
-    const Entry& e = *p.entry;
-    if (e.offsets[0] == e.offsets[1]) continue;
-    EMBER_CHECK(!prev || e.offsets[0] >= prev->offsets[1], IOError,
-                "load_safetensors: {}: the data of tensors '{}' [{}, {}] and '{}' [{}, {}] overlap", file, prev->name,
-                prev->offsets[0], prev->offsets[1], e.name, e.offsets[0], e.offsets[1]);
-    prev = &e;
-  }
+  const std::vector<Planned> plan = plan_tensors(entries, data_size, file);
+  check_disjoint(plan, file);
 
   NoGradGuard ng;
   std::vector<std::pair<std::string, Tensor>> out;
   out.reserve(plan.size());
   for (const Planned& p : plan) {
-    const Entry& e = *p.entry;
-    Tensor t = empty(p.shape, p.dtype);
-    const size_t n = static_cast<size_t>(e.offsets[1] - e.offsets[0]);
-    read_exact(fd, t.raw_data(), n, data_start + e.offsets[0], file, fmt::format("tensor '{}'", e.name).c_str());
-    if (p.dtype == DType::boolean) {
-      // Any byte but 0 and 1 would be an invalid C++ bool.
-      const auto* b = static_cast<const unsigned char*>(t.raw_data());
-      EMBER_CHECK(std::all_of(b, b + n, [](unsigned char c) { return c <= 1; }), IOError,
-                  "load_safetensors: {}: BOOL tensor '{}' holds a byte other than 0 and 1", file, e.name);
-    }
+    Tensor t = read_tensor(fd, p, data_start, file);
     if (device != Device::cpu()) t = t.to(device);
-    out.emplace_back(e.name, std::move(t));
+    out.emplace_back(p.entry->name, std::move(t));
   }
   return out;
 }

@@ -123,12 +123,211 @@ bool parse_number(const std::string& s, double& out) {
 
 const char* policy_name(MissingPolicy p) {
   switch (p) {
-    case MissingPolicy::Error: return "Error";
-    case MissingPolicy::DropRow: return "DropRow";
-    case MissingPolicy::FillMean: return "FillMean";
-    case MissingPolicy::FillConstant: return "FillConstant";
+    case MissingPolicy::error: return "Error";
+    case MissingPolicy::drop_row: return "DropRow";
+    case MissingPolicy::fill_mean: return "FillMean";
+    case MissingPolicy::fill_constant: return "FillConstant";
   }
   return "?";
+}
+
+// The header row: the column names, and all of them in one string for error messages.
+struct CsvHeader {
+  std::vector<std::string> names;
+  std::string all_names;
+};
+
+// Reads the header row. A name given to two columns is refused: it could not pick one column.
+CsvHeader read_header(CsvParser& parser, const std::string& ps) {
+  std::vector<Field> fields;
+  int64_t line = 0;
+  EMBER_CHECK(parser.next(fields, line), IOError, "csv: {}: no header row (the file is blank)", ps);
+  CsvHeader h;
+  for (auto& f : fields) h.names.push_back(trimmed(f.text));
+  for (size_t c = 0; c < h.names.size(); ++c) {
+    h.all_names += (c ? ", " : "") + h.names[c];
+    for (size_t d = 0; d < c; ++d)
+      EMBER_CHECK(h.names[c] != h.names[d], IOError,
+                  "csv: {}: line {}: columns {} and {} are both named '{}'", ps, line, d + 1, c + 1,
+                  h.names[c]);
+  }
+  return h;
+}
+
+size_t column_of(const CsvHeader& h, const std::string& name, const char* role, const std::string& ps) {
+  auto it = std::find(h.names.begin(), h.names.end(), name);
+  EMBER_CHECK(it != h.names.end(), IOError,
+              "csv: {}: no {} column '{}' in the header (columns: {})", ps, role, name,
+              h.all_names);
+  return static_cast<size_t>(it - h.names.begin());
+}
+
+// Which columns are read: the features (in header order) and the target.
+struct CsvColumns {
+  std::vector<size_t> features;
+  size_t target = 0;
+};
+
+// Picks the target and feature columns from the options, and names them in the table.
+CsvColumns choose_columns(const CsvHeader& h, const CsvOptions& opt, const std::string& ps, CsvTable& table) {
+  const size_t ncols = h.names.size();
+  CsvColumns cols;
+  cols.target = opt.target_column.empty() ? ncols - 1 : column_of(h, opt.target_column, "target", ps);
+  std::vector<char> is_feature(ncols, 1);
+  is_feature[cols.target] = 0;
+  for (const auto& name : opt.ignore_columns) is_feature[column_of(h, name, "ignored", ps)] = 0;
+  for (size_t c = 0; c < ncols; ++c)
+    if (is_feature[c]) {
+      cols.features.push_back(c);
+      table.feature_names.push_back(h.names[c]);
+    }
+  table.target_name = h.names[cols.target];
+  return cols;
+}
+
+bool is_missing_value(const std::string& s, const CsvOptions& opt) {
+  return s.empty() ||
+         std::find(opt.na_values.begin(), opt.na_values.end(), s) != opt.na_values.end();
+}
+
+// Where a field is, for error messages.
+std::string describe_cell(const Field& f, size_t c, const CsvHeader& h) {
+  return fmt::format("line {}, column {} ('{}')", f.line, c + 1, h.names[c]);
+}
+
+// The data rows as read: missing features are NaN until fill_missing() replaces them, and
+// categorical targets wait in raw_target until all of them are known and can be numbered.
+struct CsvRows {
+  std::vector<double> values;           // row-major [rows, nf], NaN = missing
+  std::vector<std::string> raw_target;  // categorical targets
+  std::vector<int64_t> targets;
+  int64_t in_file = 0;  // data rows in the file, dropped ones included
+};
+
+// Appends a record's features to `values` (NaN where missing); returns true when one is
+// missing under DropRow, so that the record is to be dropped.
+bool read_features(const std::vector<Field>& fields, const CsvHeader& h, const CsvColumns& cols,
+                   const CsvOptions& opt, const std::string& ps, std::vector<double>& values) {
+  const double kMissing = std::numeric_limits<double>::quiet_NaN();
+  bool drop = false;
+  for (size_t c : cols.features) {
+    const Field& f = fields[c];
+    std::string s = trimmed(f.text);
+    double v = 0;
+    if (is_missing_value(s, opt)) {
+      EMBER_CHECK(opt.missing != MissingPolicy::error, IOError,
+                  "csv: {}: {}: missing value '{}' (missing-value policy is Error)", ps,
+                  describe_cell(f, c, h), s);
+      if (opt.missing == MissingPolicy::drop_row) drop = true;
+      v = kMissing;
+    } else {
+      EMBER_CHECK(parse_number(s, v), IOError, "csv: {}: {}: '{}' is not a number", ps,
+                  describe_cell(f, c, h), s);
+      EMBER_CHECK(!std::isnan(v), IOError, "csv: {}: {}: '{}' is not a number", ps, describe_cell(f, c, h),
+                  s);
+    }
+    values.push_back(v);
+  }
+  return drop;
+}
+
+// Reads one data record into `rows`; returns false when it is dropped under DropRow (its
+// features are then taken out of rows.values again).
+bool read_record(const std::vector<Field>& fields, int64_t line, const CsvHeader& h, const CsvColumns& cols,
+                 const CsvOptions& opt, const std::string& ps, CsvRows& rows) {
+  const size_t ncols = h.names.size();
+  EMBER_CHECK(fields.size() == ncols, IOError,
+              "csv: {}: line {} has {} field{} but the header has {} columns", ps, line,
+              fields.size(), fields.size() == 1 ? "" : "s", ncols);
+  const size_t row_start = rows.values.size();
+  bool drop = read_features(fields, h, cols, opt, ps, rows.values);
+  const Field& tf = fields[cols.target];
+  std::string ts = trimmed(tf.text);
+  if (is_missing_value(ts, opt)) {
+    EMBER_CHECK(opt.missing == MissingPolicy::drop_row, IOError,
+                "csv: {}: {}: missing target '{}' (a target cannot be filled; policy {})", ps,
+                describe_cell(tf, cols.target, h), ts, policy_name(opt.missing));
+    drop = true;
+  }
+  if (drop) {
+    rows.values.resize(row_start);
+    return false;
+  }
+  if (opt.categorical_target) {
+    rows.raw_target.push_back(ts);
+  } else {
+    double v = 0;
+    EMBER_CHECK(parse_number(ts, v), IOError, "csv: {}: {}: target '{}' is not a number", ps,
+                describe_cell(tf, cols.target, h), ts);
+    EMBER_CHECK(std::isfinite(v) && v >= 0 && v == std::floor(v) && v < 9.0e18, IOError,
+                "csv: {}: {}: target '{}' is not a non-negative integer class index (use "
+                "categorical_target for class names)",
+                ps, describe_cell(tf, cols.target, h), ts);
+    rows.targets.push_back(static_cast<int64_t>(v));
+  }
+  return true;
+}
+
+// Reads every data row after the header, counting the dropped ones in table.dropped_rows.
+CsvRows read_rows(CsvParser& parser, const CsvHeader& h, const CsvColumns& cols, const CsvOptions& opt,
+                  const std::string& ps, CsvTable& table) {
+  CsvRows rows;
+  std::vector<Field> fields;
+  int64_t line = 0;
+  while (parser.next(fields, line)) {
+    ++rows.in_file;
+    if (!read_record(fields, line, h, cols, opt, ps, rows)) ++table.dropped_rows;
+  }
+  return rows;
+}
+
+// Replaces the missing features (NaN) of the n kept rows under FillMean and FillConstant;
+// under the other policies none are left by now.
+void fill_missing(std::vector<double>& values, int64_t n, const CsvHeader& h, const CsvColumns& cols,
+                  const CsvOptions& opt, const std::string& ps) {
+  if (opt.missing != MissingPolicy::fill_mean && opt.missing != MissingPolicy::fill_constant) return;
+  const size_t nf = cols.features.size();
+  for (size_t j = 0; j < nf; ++j) {
+    double fill = opt.fill_value;
+    if (opt.missing == MissingPolicy::fill_mean) {
+      double sum = 0;
+      int64_t count = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        double v = values[i * nf + j];
+        if (!std::isnan(v)) sum += v, ++count;
+      }
+      if (count == n) continue;
+      EMBER_CHECK(count > 0, IOError,
+                  "csv: {}: column {} ('{}') has no values, so FillMean has no mean", ps,
+                  cols.features[j] + 1, h.names[cols.features[j]]);
+      fill = sum / static_cast<double>(count);
+    }
+    for (int64_t i = 0; i < n; ++i)
+      if (std::isnan(values[i * nf + j])) values[i * nf + j] = fill;
+  }
+}
+
+// Numbers the distinct class names in sorted order (so that the numbering does not depend on
+// the order of the rows) and appends each row's class to `targets`.
+void number_classes(const std::vector<std::string>& raw_target, std::vector<int64_t>& targets,
+                    std::vector<std::string>& class_names) {
+  std::map<std::string, int64_t> classes;
+  for (const auto& s : raw_target) classes.emplace(s, 0);
+  int64_t k = 0;
+  for (auto& [name, idx] : classes) {
+    idx = k++;
+    class_names.push_back(name);
+  }
+  for (const auto& s : raw_target) targets.push_back(classes[s]);
+}
+
+// The n kept rows as the table's tensors: features [n, nf] f32, targets [n] i64.
+void store_tensors(const CsvRows& rows, int64_t n, size_t nf, CsvTable& table) {
+  table.features = make_tensor({n, static_cast<int64_t>(nf)}, DType::f32, Device::cpu());
+  float* fp = table.features.data<float>();
+  for (size_t i = 0; i < rows.values.size(); ++i) fp[i] = static_cast<float>(rows.values[i]);
+  table.targets = make_tensor({n}, DType::i64, Device::cpu());
+  std::copy(rows.targets.begin(), rows.targets.end(), table.targets.data<int64_t>());
 }
 
 }  // namespace
@@ -140,148 +339,18 @@ CsvTable read_csv(const fs::path& path, const CsvOptions& opt) {
   std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   CsvParser parser(text, opt.delimiter, ps);
 
-  std::vector<Field> fields;
-  int64_t line = 0;
-  EMBER_CHECK(parser.next(fields, line), IOError, "csv: {}: no header row (the file is blank)", ps);
-  std::vector<std::string> header;
-  for (auto& f : fields) header.push_back(trimmed(f.text));
-  const size_t ncols = header.size();
-  std::string all_names;
-  for (size_t c = 0; c < ncols; ++c) {
-    all_names += (c ? ", " : "") + header[c];
-    for (size_t d = 0; d < c; ++d)
-      EMBER_CHECK(header[c] != header[d], IOError,
-                  "csv: {}: line {}: columns {} and {} are both named '{}'", ps, line, d + 1, c + 1,
-                  header[c]);
-  }
-  auto column_of = [&](const std::string& name, const char* role) -> size_t {
-    auto it = std::find(header.begin(), header.end(), name);
-    EMBER_CHECK(it != header.end(), IOError,
-                "csv: {}: no {} column '{}' in the header (columns: {})", ps, role, name,
-                all_names);
-    return static_cast<size_t>(it - header.begin());
-  };
-  const size_t target_col =
-      opt.target_column.empty() ? ncols - 1 : column_of(opt.target_column, "target");
-  std::vector<char> is_feature(ncols, 1);
-  is_feature[target_col] = 0;
-  for (const auto& name : opt.ignore_columns) is_feature[column_of(name, "ignored")] = 0;
+  const CsvHeader header = read_header(parser, ps);
   CsvTable table;
-  std::vector<size_t> feature_cols;
-  for (size_t c = 0; c < ncols; ++c)
-    if (is_feature[c]) {
-      feature_cols.push_back(c);
-      table.feature_names.push_back(header[c]);
-    }
-  table.target_name = header[target_col];
-  const size_t nf = feature_cols.size();
-
-  auto is_missing = [&](const std::string& s) {
-    return s.empty() ||
-           std::find(opt.na_values.begin(), opt.na_values.end(), s) != opt.na_values.end();
-  };
-  auto where = [&](const Field& f, size_t c) {
-    return fmt::format("line {}, column {} ('{}')", f.line, c + 1, header[c]);
-  };
-
-  const double kMissing = std::numeric_limits<double>::quiet_NaN();
-  std::vector<double> values;           // row-major [rows, nf], NaN = missing
-  std::vector<std::string> raw_target;  // categorical targets
-  std::vector<int64_t> targets;
-  int64_t rows_in_file = 0;
-  while (parser.next(fields, line)) {
-    ++rows_in_file;
-    EMBER_CHECK(fields.size() == ncols, IOError,
-                "csv: {}: line {} has {} field{} but the header has {} columns", ps, line,
-                fields.size(), fields.size() == 1 ? "" : "s", ncols);
-    bool drop = false;
-    const size_t row_start = values.size();
-    for (size_t c : feature_cols) {
-      const Field& f = fields[c];
-      std::string s = trimmed(f.text);
-      double v = 0;
-      if (is_missing(s)) {
-        EMBER_CHECK(opt.missing != MissingPolicy::Error, IOError,
-                    "csv: {}: {}: missing value '{}' (missing-value policy is Error)", ps,
-                    where(f, c), s);
-        if (opt.missing == MissingPolicy::DropRow) drop = true;
-        v = kMissing;
-      } else {
-        EMBER_CHECK(parse_number(s, v), IOError, "csv: {}: {}: '{}' is not a number", ps,
-                    where(f, c), s);
-        EMBER_CHECK(!std::isnan(v), IOError, "csv: {}: {}: '{}' is not a number", ps, where(f, c),
-                    s);
-      }
-      values.push_back(v);
-    }
-    const Field& tf = fields[target_col];
-    std::string ts = trimmed(tf.text);
-    if (is_missing(ts)) {
-      EMBER_CHECK(opt.missing == MissingPolicy::DropRow, IOError,
-                  "csv: {}: {}: missing target '{}' (a target cannot be filled; policy {})", ps,
-                  where(tf, target_col), ts, policy_name(opt.missing));
-      drop = true;
-    }
-    if (drop) {
-      values.resize(row_start);
-      ++table.dropped_rows;
-      continue;
-    }
-    if (opt.categorical_target) {
-      raw_target.push_back(ts);
-    } else {
-      double v = 0;
-      EMBER_CHECK(parse_number(ts, v), IOError, "csv: {}: {}: target '{}' is not a number", ps,
-                  where(tf, target_col), ts);
-      EMBER_CHECK(std::isfinite(v) && v >= 0 && v == std::floor(v) && v < 9.0e18, IOError,
-                  "csv: {}: {}: target '{}' is not a non-negative integer class index (use "
-                  "categorical_target for class names)",
-                  ps, where(tf, target_col), ts);
-      targets.push_back(static_cast<int64_t>(v));
-    }
-  }
-  EMBER_CHECK(rows_in_file > 0, IOError, "csv: {}: no data rows after the header", ps);
-  const int64_t n = rows_in_file - table.dropped_rows;
+  const CsvColumns cols = choose_columns(header, opt, ps, table);
+  CsvRows rows = read_rows(parser, header, cols, opt, ps, table);
+  EMBER_CHECK(rows.in_file > 0, IOError, "csv: {}: no data rows after the header", ps);
+  const int64_t n = rows.in_file - table.dropped_rows;
   EMBER_CHECK(n > 0, IOError, "csv: {}: all {} data rows have missing values (policy DropRow)", ps,
-              rows_in_file);
+              rows.in_file);
 
-  if (opt.missing == MissingPolicy::FillMean || opt.missing == MissingPolicy::FillConstant) {
-    for (size_t j = 0; j < nf; ++j) {
-      double fill = opt.fill_value;
-      if (opt.missing == MissingPolicy::FillMean) {
-        double sum = 0;
-        int64_t count = 0;
-        for (int64_t i = 0; i < n; ++i) {
-          double v = values[i * nf + j];
-          if (!std::isnan(v)) sum += v, ++count;
-        }
-        if (count == n) continue;
-        EMBER_CHECK(count > 0, IOError,
-                    "csv: {}: column {} ('{}') has no values, so FillMean has no mean", ps,
-                    feature_cols[j] + 1, header[feature_cols[j]]);
-        fill = sum / static_cast<double>(count);
-      }
-      for (int64_t i = 0; i < n; ++i)
-        if (std::isnan(values[i * nf + j])) values[i * nf + j] = fill;
-    }
-  }
-
-  if (opt.categorical_target) {
-    std::map<std::string, int64_t> classes;
-    for (const auto& s : raw_target) classes.emplace(s, 0);
-    int64_t k = 0;
-    for (auto& [name, idx] : classes) {
-      idx = k++;
-      table.class_names.push_back(name);
-    }
-    for (const auto& s : raw_target) targets.push_back(classes[s]);
-  }
-
-  table.features = make_tensor({n, static_cast<int64_t>(nf)}, DType::f32, Device::cpu());
-  float* fp = table.features.data<float>();
-  for (size_t i = 0; i < values.size(); ++i) fp[i] = static_cast<float>(values[i]);
-  table.targets = make_tensor({n}, DType::i64, Device::cpu());
-  std::copy(targets.begin(), targets.end(), table.targets.data<int64_t>());
+  fill_missing(rows.values, n, header, cols, opt, ps);
+  if (opt.categorical_target) number_classes(rows.raw_target, rows.targets, table.class_names);
+  store_tensors(rows, n, cols.features.size(), table);
   return table;
 }
 

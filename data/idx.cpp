@@ -92,6 +92,135 @@ void swap_in_place(T* p, int64_t n) {
   }
 }
 
+// What an IDX header says: the element type and the dims.
+struct IdxHeader {
+  uint8_t code = 0;  // the type code, as in the file
+  TypeInfo ti{};
+  Shape shape;
+  uint64_t count = 1;  // elements
+};
+
+// zlib reads a plain file as it is and a gzip file decompressed, so that both take one path.
+GzPtr open_idx(const fs::path& path, const std::string& ps) {
+  GzPtr f(gzopen(path.c_str(), "rb"));
+  EMBER_CHECK(f != nullptr, IOError, "idx: {}: cannot open: {}", ps, std::strerror(errno));
+  gzbuffer(f.get(), 1 << 18);
+  return f;
+}
+
+// Reads the magic number (two zero bytes, the type code, the number of dims) into h.code and
+// h.ti; returns the number of dims.
+int read_idx_magic(gzFile f, const fs::path& path, const std::string& ps, IdxHeader& h) {
+  unsigned char magic[4];
+  uint64_t got = gz_read(f, magic, 4, path);
+  EMBER_CHECK(got == 4, IOError, "idx: {}: truncated: {} bytes, an IDX header needs at least 4", ps,
+              got);
+  EMBER_CHECK(magic[0] == 0 && magic[1] == 0, IOError,
+              "idx: {}: wrong magic 0x{:02x}{:02x}{:02x}{:02x}: an IDX file starts with two zero "
+              "bytes, a type code and the number of dims",
+              ps, magic[0], magic[1], magic[2], magic[3]);
+  EMBER_CHECK(type_info(magic[2], h.ti), IOError,
+              "idx: {}: unknown type code 0x{:02x} (expected 0x08, 0x09, 0x0b, 0x0c, 0x0d or 0x0e)",
+              ps, magic[2]);
+  h.code = magic[2];
+  const int ndim = magic[3];
+  EMBER_CHECK(ndim >= 1 && ndim <= kMaxDims, IOError,
+              "idx: {}: header claims {} dims, expected 1 to {}", ps, ndim, kMaxDims);
+  return ndim;
+}
+
+// Reads the ndim big-endian dims into h.shape and h.count, refusing those whose element count
+// would overflow.
+void read_idx_dims(gzFile f, int ndim, const fs::path& path, const std::string& ps, IdxHeader& h) {
+  std::array<unsigned char, 4 * kMaxDims> dimbuf{};
+  const uint64_t got = gz_read(f, dimbuf.data(), 4 * ndim, path);
+  EMBER_CHECK(got == uint64_t(4 * ndim), IOError,
+              "idx: {}: truncated header: {} dims need {} bytes of sizes, the file has {}", ps,
+              ndim, 4 * ndim, got);
+  h.shape = Shape(ndim);
+  h.count = 1;
+  // The product of the dims with zeros counted as 1 must fit too: a tensor's strides are
+  // computed that way, so dims [0, 2^32-1, 2^32-1] (no elements) would still overflow them.
+  uint64_t span = 1;
+  for (int d = 0; d < ndim; ++d) {
+    h.shape[d] = load_be32(dimbuf.data() + 4 * d);
+    EMBER_CHECK(!__builtin_mul_overflow(span, std::max<uint64_t>(h.shape[d], 1), &span) &&
+                    span <= uint64_t(std::numeric_limits<int64_t>::max()) / 8,
+                IOError, "idx: {}: dims {} overflow: the element count does not fit in 64 bits", ps,
+                shape_str(h.shape));
+    h.count *= static_cast<uint64_t>(h.shape[d]);  // <= span: no overflow
+  }
+}
+
+// Checks the data size the header claims against the file's size before anything is
+// allocated: exactly for a plain file, against deflate's best ratio for a gzip file.
+void check_idx_data_size(const IdxHeader& h, bool gz, uint64_t fsize, const std::string& ps) {
+  const uint64_t header = 4 + 4 * uint64_t(h.shape.size());
+  const uint64_t data_bytes = h.count * h.ti.size;
+  if (!gz) {
+    EMBER_CHECK(header + data_bytes <= fsize, IOError,
+                "idx: {}: truncated: header claims dims {} of {} ({} bytes of data) but the file "
+                "has only {} bytes after the header",
+                ps, shape_str(h.shape), h.ti.name, data_bytes, fsize - header);
+    EMBER_CHECK(header + data_bytes == fsize, IOError,
+                "idx: {}: {} unexpected bytes after the data for dims {} of {}", ps,
+                fsize - header - data_bytes, shape_str(h.shape), h.ti.name);
+  } else {
+    EMBER_CHECK(data_bytes / kMaxDeflateRatio <= fsize, IOError,
+                "idx: {}: header claims dims {} of {} ({} bytes of data), more than a {}-byte "
+                "gzip file can hold: the file is corrupt",
+                ps, shape_str(h.shape), h.ti.name, data_bytes, fsize);
+  }
+}
+
+// Reads the whole data section, in the file's layout, into dst.
+void read_idx_data(gzFile f, void* dst, const IdxHeader& h, const fs::path& path, const std::string& ps) {
+  const uint64_t data_bytes = h.count * h.ti.size;
+  uint64_t r = gz_read(f, dst, data_bytes, path);
+  EMBER_CHECK(r == data_bytes, IOError,
+              "idx: {}: truncated: header claims dims {} of {} ({} bytes of data) but the "
+              "file holds only {}",
+              ps, shape_str(h.shape), h.ti.name, data_bytes, r);
+}
+
+// The data as a tensor of the result dtype: big-endian values swapped to the host's order,
+// i8 and i16 widened to i32.
+Tensor read_idx_elements(gzFile f, const IdxHeader& h, const fs::path& path, const std::string& ps) {
+  Tensor out = make_tensor(h.shape, h.ti.dtype, Device::cpu());
+  const int64_t n = static_cast<int64_t>(h.count);
+  switch (h.code) {
+    case 0x08: read_idx_data(f, out.raw_data(), h, path, ps); break;
+    case 0x0C:
+      read_idx_data(f, out.raw_data(), h, path, ps);
+      swap_in_place(out.data<int32_t>(), n);
+      break;
+    case 0x0D:
+      read_idx_data(f, out.raw_data(), h, path, ps);
+      swap_in_place(out.data<float>(), n);
+      break;
+    case 0x0E:
+      read_idx_data(f, out.raw_data(), h, path, ps);
+      swap_in_place(out.data<double>(), n);
+      break;
+    case 0x09: {
+      std::vector<int8_t> tmp(n);
+      read_idx_data(f, tmp.data(), h, path, ps);
+      int32_t* o = out.data<int32_t>();
+      for (int64_t i = 0; i < n; ++i) o[i] = tmp[i];
+      break;
+    }
+    case 0x0B: {
+      std::vector<int16_t> tmp(n);
+      read_idx_data(f, tmp.data(), h, path, ps);
+      swap_in_place(tmp.data(), n);
+      int32_t* o = out.data<int32_t>();
+      for (int64_t i = 0; i < n; ++i) o[i] = tmp[i];
+      break;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Tensor read_idx(const fs::path& path) {
@@ -99,105 +228,19 @@ Tensor read_idx(const fs::path& path) {
   const std::string ps = path.string();
   EMBER_CHECK(fsize > 0, IOError, "idx: {}: empty file", ps);
   const bool gz = is_gzip(path);
-  GzPtr f(gzopen(path.c_str(), "rb"));
-  EMBER_CHECK(f != nullptr, IOError, "idx: {}: cannot open: {}", ps, std::strerror(errno));
-  gzbuffer(f.get(), 1 << 18);
+  GzPtr f = open_idx(path, ps);
 
-  unsigned char magic[4];
-  uint64_t got = gz_read(f.get(), magic, 4, path);
-  EMBER_CHECK(got == 4, IOError, "idx: {}: truncated: {} bytes, an IDX header needs at least 4", ps,
-              got);
-  TypeInfo ti{};
-  EMBER_CHECK(magic[0] == 0 && magic[1] == 0, IOError,
-              "idx: {}: wrong magic 0x{:02x}{:02x}{:02x}{:02x}: an IDX file starts with two zero "
-              "bytes, a type code and the number of dims",
-              ps, magic[0], magic[1], magic[2], magic[3]);
-  EMBER_CHECK(type_info(magic[2], ti), IOError,
-              "idx: {}: unknown type code 0x{:02x} (expected 0x08, 0x09, 0x0b, 0x0c, 0x0d or 0x0e)",
-              ps, magic[2]);
-  const int ndim = magic[3];
-  EMBER_CHECK(ndim >= 1 && ndim <= kMaxDims, IOError,
-              "idx: {}: header claims {} dims, expected 1 to {}", ps, ndim, kMaxDims);
-
-  std::array<unsigned char, 4 * kMaxDims> dimbuf{};
-  got = gz_read(f.get(), dimbuf.data(), 4 * ndim, path);
-  EMBER_CHECK(got == uint64_t(4 * ndim), IOError,
-              "idx: {}: truncated header: {} dims need {} bytes of sizes, the file has {}", ps,
-              ndim, 4 * ndim, got);
-  Shape shape(ndim);
-  uint64_t count = 1;
-  // The product of the dims with zeros counted as 1 must fit too: a tensor's strides are
-  // computed that way, so dims [0, 2^32-1, 2^32-1] (no elements) would still overflow them.
-  uint64_t span = 1;
-  for (int d = 0; d < ndim; ++d) {
-    shape[d] = load_be32(dimbuf.data() + 4 * d);
-    EMBER_CHECK(!__builtin_mul_overflow(span, std::max<uint64_t>(shape[d], 1), &span) &&
-                    span <= uint64_t(std::numeric_limits<int64_t>::max()) / 8,
-                IOError, "idx: {}: dims {} overflow: the element count does not fit in 64 bits", ps,
-                shape_str(shape));
-    count *= static_cast<uint64_t>(shape[d]);  // <= span: no overflow
-  }
-  const uint64_t header = 4 + 4 * uint64_t(ndim);
-  const uint64_t data_bytes = count * ti.size;
-  if (!gz) {
-    EMBER_CHECK(header + data_bytes <= fsize, IOError,
-                "idx: {}: truncated: header claims dims {} of {} ({} bytes of data) but the file "
-                "has only {} bytes after the header",
-                ps, shape_str(shape), ti.name, data_bytes, fsize - header);
-    EMBER_CHECK(header + data_bytes == fsize, IOError,
-                "idx: {}: {} unexpected bytes after the data for dims {} of {}", ps,
-                fsize - header - data_bytes, shape_str(shape), ti.name);
-  } else {
-    EMBER_CHECK(data_bytes / kMaxDeflateRatio <= fsize, IOError,
-                "idx: {}: header claims dims {} of {} ({} bytes of data), more than a {}-byte "
-                "gzip file can hold: the file is corrupt",
-                ps, shape_str(shape), ti.name, data_bytes, fsize);
-  }
-
-  Tensor out = make_tensor(shape, ti.dtype, Device::cpu());
-  const int64_t n = static_cast<int64_t>(count);
-  auto read_exact = [&](void* dst) {
-    uint64_t r = gz_read(f.get(), dst, data_bytes, path);
-    EMBER_CHECK(r == data_bytes, IOError,
-                "idx: {}: truncated: header claims dims {} of {} ({} bytes of data) but the "
-                "file holds only {}",
-                ps, shape_str(shape), ti.name, data_bytes, r);
-  };
-  switch (magic[2]) {
-    case 0x08: read_exact(out.raw_data()); break;
-    case 0x0C:
-      read_exact(out.raw_data());
-      swap_in_place(out.data<int32_t>(), n);
-      break;
-    case 0x0D:
-      read_exact(out.raw_data());
-      swap_in_place(out.data<float>(), n);
-      break;
-    case 0x0E:
-      read_exact(out.raw_data());
-      swap_in_place(out.data<double>(), n);
-      break;
-    case 0x09: {
-      std::vector<int8_t> tmp(n);
-      read_exact(tmp.data());
-      int32_t* o = out.data<int32_t>();
-      for (int64_t i = 0; i < n; ++i) o[i] = tmp[i];
-      break;
-    }
-    case 0x0B: {
-      std::vector<int16_t> tmp(n);
-      read_exact(tmp.data());
-      swap_in_place(tmp.data(), n);
-      int32_t* o = out.data<int32_t>();
-      for (int64_t i = 0; i < n; ++i) o[i] = tmp[i];
-      break;
-    }
-  }
+  IdxHeader h;
+  const int ndim = read_idx_magic(f.get(), path, ps, h);
+  read_idx_dims(f.get(), ndim, path, ps, h);
+  check_idx_data_size(h, gz, fsize, ps);
+  Tensor out = read_idx_elements(f.get(), h, path, ps);
   if (gz) {
+    // A plain file's size was checked exactly up front; trailing bytes in a gzip file show only now.
     char extra[1];
     EMBER_CHECK(gz_read(f.get(), extra, 1, path) == 0, IOError,
-                "idx: {}: unexpected bytes after the data for dims {} of {}", ps, shape_str(shape),
-                ti.name);
+                "idx: {}: unexpected bytes after the data for dims {} of {}", ps, shape_str(h.shape),
+                h.ti.name);
   }
   return out;
 }

@@ -68,6 +68,111 @@ bool parse_index(std::string_view s, size_t& out) {
   return ec == std::errc() && ptr == s.data() + s.size();
 }
 
+// The dict load_state_dict reads, and what its errors start with ("<optimizer>: <op>: ...").
+struct DictSource {
+  const StateDict& d;
+  const std::string& optimizer;
+  const char* op;
+};
+
+using LoadedState = std::unordered_map<const TensorImpl*, ParamState>;
+
+// The dict must come from an optimizer of the same type, and "type" is its only string.
+void check_dict_type(const DictSource& src) {
+  auto type = src.d.strings.find("type");
+  EMBER_CHECK(type != src.d.strings.end(), ValueError, "{}: {}: the state dict has no 'type'", src.optimizer,
+              src.op);
+  EMBER_CHECK(type->second == src.optimizer, ValueError, "{}: {}: the state dict is from a '{}' optimizer",
+              src.optimizer, src.op, type->second);
+  for (const auto& [k, v] : src.d.strings)
+    EMBER_CHECK(k == "type", ValueError, "{}: {}: unexpected string key '{}'", src.optimizer, src.op, k);
+}
+
+double required_scalar(const DictSource& src, const std::string& key) {
+  auto it = src.d.scalars.find(key);
+  EMBER_CHECK(it != src.d.scalars.end(), ValueError, "{}: {}: missing key '{}'", src.optimizer, src.op, key);
+  return it->second;
+}
+
+// Sets `loaded` (a copy of group gi, `current`) to the dict's hyperparameters for it, and
+// records the keys read so that the rest can be taken as per-parameter state. The dict must
+// hold every hyperparameter the group has; initial_lr is optional, as only a schedule sets it.
+void load_group_hypers(const DictSource& src, size_t gi, const ParamGroup& current, ParamGroup& loaded,
+                       std::set<std::string>& used_scalars) {
+  const std::string prefix = fmt::format("param_groups.{}.", gi);
+  const double n = required_scalar(src, prefix + "num_params");
+  used_scalars.insert(prefix + "num_params");
+  EMBER_CHECK(n == static_cast<double>(current.params.size()), ValueError,
+              "{}: {}: param group {} has {} parameters in the state dict but {} in the "
+              "optimizer",
+              src.optimizer, src.op, gi, n, current.params.size());
+  std::map<std::string, double> values;
+  for (const auto& [k, v] : hyper_values(current)) {
+    if (k == "initial_lr") continue;
+    values[k] = required_scalar(src, prefix + k);
+    used_scalars.insert(prefix + k);
+  }
+  if (auto it = src.d.scalars.find(prefix + "initial_lr"); it != src.d.scalars.end()) {
+    values["initial_lr"] = it->second;
+    used_scalars.insert(it->first);
+  }
+  set_hyper_values(loaded, values);
+}
+
+bool is_in(const std::vector<std::string>& names, const std::string& s) {
+  return std::find(names.begin(), names.end(), s) != names.end();
+}
+
+// "state.<i>.<name>" -> (i, name), checking that i is below num_params and name one of `names`.
+std::pair<size_t, std::string> split_state_key(const DictSource& src, const std::string& key, size_t num_params,
+                                               const std::vector<std::string>& names, const char* what) {
+  std::string_view rest(key);
+  rest.remove_prefix(6);  // "state."
+  const size_t dot = rest.find('.');
+  size_t i = 0;
+  EMBER_CHECK(dot != std::string_view::npos && parse_index(rest.substr(0, dot), i), ValueError,
+              "{}: {}: malformed state key '{}'", src.optimizer, src.op, key);
+  EMBER_CHECK(i < num_params, ValueError,
+              "{}: {}: state key '{}' names parameter {}, but the optimizer has {}", src.optimizer, src.op,
+              key, i, num_params);
+  std::string name(rest.substr(dot + 1));
+  EMBER_CHECK(is_in(names, name), ValueError, "{}: {}: unexpected {} state '{}' in key '{}'",
+              src.optimizer, src.op, what, name, key);
+  return {i, name};
+}
+
+// The dict's state tensors, each checked against its parameter (flat: all groups' parameters
+// in state-dict order) and copied, so that the dict's tensors stay the caller's.
+void load_state_tensors(const DictSource& src, const std::vector<Tensor>& flat,
+                        const std::vector<std::string>& tensor_names, LoadedState& new_state) {
+  for (const auto& [key, t] : src.d.tensors) {
+    EMBER_CHECK(key.rfind("state.", 0) == 0, ValueError, "{}: {}: unexpected tensor key '{}'",
+                src.optimizer, src.op, key);
+    auto [i, name] = split_state_key(src, key, flat.size(), tensor_names, "tensor");
+    const Tensor& p = flat[i];
+    EMBER_CHECK(t.defined(), ValueError, "{}: {}: tensor '{}' is undefined", src.optimizer, src.op, key);
+    EMBER_CHECK(t.shape() == p.shape(), ValueError,
+                "{}: {}: '{}' has shape {} but parameter {} has shape {}", src.optimizer, src.op, key,
+                shape_str(t.shape()), i, shape_str(p.shape()));
+    EMBER_CHECK(is_floating(t.dtype()), ValueError, "{}: {}: '{}' has non-float dtype {}", src.optimizer,
+                src.op, key, t.dtype());
+    new_state[p.impl()].tensors[name] = t.detach().to(p.dtype()).to(p.device()).clone();
+  }
+}
+
+// The dict's per-parameter numbers: every scalar that is not a group setting.
+void load_state_scalars(const DictSource& src, const std::vector<Tensor>& flat,
+                        const std::set<std::string>& used_scalars, const std::vector<std::string>& scalar_names,
+                        LoadedState& new_state) {
+  for (const auto& [key, v] : src.d.scalars) {
+    if (used_scalars.count(key)) continue;
+    EMBER_CHECK(key.rfind("state.", 0) == 0, ValueError, "{}: {}: unexpected scalar key '{}'",
+                src.optimizer, src.op, key);
+    auto [i, name] = split_state_key(src, key, flat.size(), scalar_names, "scalar");
+    new_state[flat[i].impl()].scalars[name] = v;
+  }
+}
+
 }  // namespace
 
 std::vector<ParamGroup> single_group(std::vector<Tensor> params) {
@@ -212,23 +317,11 @@ StateDict Optimizer::state_dict() const {
 }
 
 void Optimizer::load_state_dict(const StateDict& d) {
-  const char* op = "load_state_dict";
-  auto type = d.strings.find("type");
-  EMBER_CHECK(type != d.strings.end(), ValueError, "{}: {}: the state dict has no 'type'", name_,
-              op);
-  EMBER_CHECK(type->second == name_, ValueError, "{}: {}: the state dict is from a '{}' optimizer",
-              name_, op, type->second);
-  for (const auto& [k, v] : d.strings)
-    EMBER_CHECK(k == "type", ValueError, "{}: {}: unexpected string key '{}'", name_, op, k);
-
-  auto scalar = [&](const std::string& key) {
-    auto it = d.scalars.find(key);
-    EMBER_CHECK(it != d.scalars.end(), ValueError, "{}: {}: missing key '{}'", name_, op, key);
-    return it->second;
-  };
-  const double num_groups = scalar("num_groups");
+  const DictSource src{d, name_, "load_state_dict"};
+  check_dict_type(src);
+  const double num_groups = required_scalar(src, "num_groups");
   EMBER_CHECK(num_groups == static_cast<double>(groups_.size()), ValueError,
-              "{}: {}: the state dict has {} param groups, the optimizer {}", name_, op, num_groups,
+              "{}: {}: the state dict has {} param groups, the optimizer {}", name_, src.op, num_groups,
               groups_.size());
 
   // New group settings and state are built aside and swapped in once all checks pass.
@@ -236,72 +329,16 @@ void Optimizer::load_state_dict(const StateDict& d) {
   std::vector<Tensor> flat;  // parameters in state-dict order
   std::set<std::string> used_scalars{"num_groups"};
   for (size_t gi = 0; gi < groups_.size(); ++gi) {
-    const std::string prefix = fmt::format("param_groups.{}.", gi);
-    const double n = scalar(prefix + "num_params");
-    used_scalars.insert(prefix + "num_params");
-    EMBER_CHECK(n == static_cast<double>(groups_[gi].params.size()), ValueError,
-                "{}: {}: param group {} has {} parameters in the state dict but {} in the "
-                "optimizer",
-                name_, op, gi, n, groups_[gi].params.size());
-    std::map<std::string, double> values;
-    for (const auto& [k, v] : hyper_values(groups_[gi])) {
-      if (k == "initial_lr") continue;
-      values[k] = scalar(prefix + k);
-      used_scalars.insert(prefix + k);
-    }
-    if (auto it = d.scalars.find(prefix + "initial_lr"); it != d.scalars.end()) {
-      values["initial_lr"] = it->second;
-      used_scalars.insert(it->first);
-    }
-    set_hyper_values(new_groups[gi], values);
+    load_group_hypers(src, gi, groups_[gi], new_groups[gi], used_scalars);
     check_group(new_groups[gi], gi);
     for (const Tensor& p : groups_[gi].params) flat.push_back(p);
   }
 
   const auto tensor_names = state_tensor_names();
   const auto scalar_names = state_scalar_names();
-  auto is_in = [](const std::vector<std::string>& names, const std::string& s) {
-    return std::find(names.begin(), names.end(), s) != names.end();
-  };
-  // "state.<i>.<name>" -> (i, name), checking both.
-  auto split_state_key = [&](const std::string& key, const std::vector<std::string>& names,
-                             const char* what) {
-    std::string_view rest(key);
-    rest.remove_prefix(6);  // "state."
-    const size_t dot = rest.find('.');
-    size_t i = 0;
-    EMBER_CHECK(dot != std::string_view::npos && parse_index(rest.substr(0, dot), i), ValueError,
-                "{}: {}: malformed state key '{}'", name_, op, key);
-    EMBER_CHECK(i < flat.size(), ValueError,
-                "{}: {}: state key '{}' names parameter {}, but the optimizer has {}", name_, op,
-                key, i, flat.size());
-    std::string name(rest.substr(dot + 1));
-    EMBER_CHECK(is_in(names, name), ValueError, "{}: {}: unexpected {} state '{}' in key '{}'",
-                name_, op, what, name, key);
-    return std::pair{i, name};
-  };
-
-  std::unordered_map<const TensorImpl*, ParamState> new_state;
-  for (const auto& [key, t] : d.tensors) {
-    EMBER_CHECK(key.rfind("state.", 0) == 0, ValueError, "{}: {}: unexpected tensor key '{}'",
-                name_, op, key);
-    auto [i, name] = split_state_key(key, tensor_names, "tensor");
-    const Tensor& p = flat[i];
-    EMBER_CHECK(t.defined(), ValueError, "{}: {}: tensor '{}' is undefined", name_, op, key);
-    EMBER_CHECK(t.shape() == p.shape(), ValueError,
-                "{}: {}: '{}' has shape {} but parameter {} has shape {}", name_, op, key,
-                shape_str(t.shape()), i, shape_str(p.shape()));
-    EMBER_CHECK(is_floating(t.dtype()), ValueError, "{}: {}: '{}' has non-float dtype {}", name_,
-                op, key, t.dtype());
-    new_state[p.impl()].tensors[name] = t.detach().to(p.dtype()).to(p.device()).clone();
-  }
-  for (const auto& [key, v] : d.scalars) {
-    if (used_scalars.count(key)) continue;
-    EMBER_CHECK(key.rfind("state.", 0) == 0, ValueError, "{}: {}: unexpected scalar key '{}'",
-                name_, op, key);
-    auto [i, name] = split_state_key(key, scalar_names, "scalar");
-    new_state[flat[i].impl()].scalars[name] = v;
-  }
+  LoadedState new_state;
+  load_state_tensors(src, flat, tensor_names, new_state);
+  load_state_scalars(src, flat, used_scalars, scalar_names, new_state);
 
   size_t i = 0;
   for (const Tensor& p : flat) {

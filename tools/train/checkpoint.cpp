@@ -439,7 +439,11 @@ fs::path latest_checkpoint(const fs::path& run_dir) {
   return dir / name;
 }
 
-Checkpoint load_checkpoint(const fs::path& where) {
+namespace {
+
+// The checkpoint directory that `where` names (a checkpoint itself, or a run directory whose
+// latest checkpoint is meant), once its three files are found in it.
+fs::path resolve_checkpoint_dir(const fs::path& where) {
   std::error_code ec;
   EMBER_CHECK(fs::exists(where, ec), IOError, "ember-train: checkpoint {} does not exist", where.string());
   const bool is_checkpoint =
@@ -448,8 +452,11 @@ Checkpoint load_checkpoint(const fs::path& where) {
   for (const char* f : {kStateFile, kModelFile, kOptimizerFile})
     EMBER_CHECK(fs::is_regular_file(dir / f, ec), IOError, "ember-train: checkpoint {} is incomplete: {} is missing",
                 dir.string(), (dir / f).string());
+  return dir;
+}
 
-  const Reader r{(dir / kStateFile).string()};
+// state.json, once it is known to be a checkpoint of the format version this build reads.
+json read_state_json(const Reader& r, const fs::path& dir) {
   json j;
   try {
     j = json::parse(read_file(dir / kStateFile));
@@ -461,8 +468,12 @@ Checkpoint load_checkpoint(const fs::path& where) {
   const int64_t version = r.integer(j, "version");
   if (version != kCheckpointVersion)
     r.bad(fmt::format("format version {}, but this ember-train reads version {}", version, kCheckpointVersion));
+  return j;
+}
 
-  Checkpoint c;
+// Where the run stood: the step, the position in the epoch and both generators. A step-*
+// directory must be the one of its step, so that a checkpoint copied under another name is caught.
+void read_position(const Reader& r, const json& j, const fs::path& dir, Checkpoint& c) {
   c.step = r.nonneg(j, "step");
   c.position.epoch = r.nonneg(j, "epoch");
   c.position.batch = r.nonneg(j, "batch");
@@ -474,8 +485,11 @@ Checkpoint load_checkpoint(const fs::path& where) {
   const json& ri = r.object(rng, "init");
   c.default_rng = {r.u64(rd, "seed"), r.u64(rd, "offset")};
   c.init_rng = {r.u64(ri, "seed"), r.u64(ri, "offset")};
-  c.options = options_from_json(r, r.object(j, "options"));
+}
 
+// The optimizer's numbers and strings. Returns the names its tensors are listed under, which
+// optimizer.safetensors must then hold exactly.
+std::set<std::string> read_optimizer_state(const Reader& r, const json& j, Checkpoint& c) {
   const json& oj = r.object(j, "optimizer");
   c.optimizer.scalars = scalars_from(r, r.at(oj, "scalars"), "optimizer.scalars");
   c.optimizer.strings = strings_from(r, r.at(oj, "strings"), "optimizer.strings");
@@ -486,13 +500,21 @@ Checkpoint load_checkpoint(const fs::path& where) {
     if (!n.is_string()) r.bad("field 'optimizer.tensors' should hold strings");
     expected.insert(n.get<std::string>());
   }
+  return expected;
+}
+
+// The schedule's state; null for a run without a schedule.
+void read_schedule(const Reader& r, const json& j, Checkpoint& c) {
   const json& sj = r.at(j, "schedule");
-  if (!sj.is_null()) {
-    if (!sj.is_object()) r.bad("field 'schedule' should be null or an object");
-    c.has_schedule = true;
-    c.schedule.scalars = scalars_from(r, r.at(sj, "scalars"), "schedule.scalars");
-    c.schedule.strings = strings_from(r, r.at(sj, "strings"), "schedule.strings");
-  }
+  if (sj.is_null()) return;
+  if (!sj.is_object()) r.bad("field 'schedule' should be null or an object");
+  c.has_schedule = true;
+  c.schedule.scalars = scalars_from(r, r.at(sj, "scalars"), "schedule.scalars");
+  c.schedule.strings = strings_from(r, r.at(sj, "strings"), "schedule.strings");
+}
+
+// One row of metrics per finished epoch, no more and no fewer.
+void read_metrics(const Reader& r, const json& j, Checkpoint& c) {
   const json& rows = r.at(j, "metrics");
   if (!rows.is_array()) r.bad("field 'metrics' should be an array");
   for (const json& m : rows)
@@ -501,12 +523,23 @@ Checkpoint load_checkpoint(const fs::path& where) {
                          r.number(m, "seconds"), r.number(m, "images_per_s")});
   if (static_cast<int64_t>(c.metrics.size()) != c.position.epoch)
     r.bad(fmt::format("{} rows of metrics for {} finished epochs", c.metrics.size(), c.position.epoch));
+}
+
+// The running totals of the epoch in progress, which must cover the batches before the
+// saved position (and are unused at an epoch's start).
+void read_progress(const Reader& r, const json& j, Checkpoint& c) {
   const json& pj = r.object(j, "epoch_progress");
   c.progress = {r.nonneg(pj, "batches"), r.nonneg(pj, "seen"),    r.nonneg(pj, "correct"),
                 r.number(pj, "loss_sum"), r.number(pj, "seconds"), r.number(pj, "lr")};
   if (c.position.batch > 0 && c.progress.batches != c.position.batch)
     r.bad(fmt::format("epoch_progress.batches {} does not match batch {}", c.progress.batches, c.position.batch));
+}
+
+// The tensor files must have the sizes state.json recorded: a file truncated or replaced
+// after the checkpoint was written is reported as such, before its contents are parsed.
+void check_file_sizes(const Reader& r, const json& j, const fs::path& dir) {
   const json& files = r.object(j, "files");
+  std::error_code ec;
   for (const char* f : {kModelFile, kOptimizerFile}) {
     const int64_t want = r.nonneg(r.object(files, f), "bytes");
     const auto have = fs::file_size(dir / f, ec);
@@ -514,27 +547,52 @@ Checkpoint load_checkpoint(const fs::path& where) {
                 "ember-train: checkpoint file {} is {} bytes, but {} says {} (truncated or replaced?)",
                 (dir / f).string(), ec ? 0 : have, r.file, want);
   }
+}
 
-  for (const char* f : {kModelFile, kOptimizerFile}) {
-    std::vector<std::pair<std::string, Tensor>> tensors;
-    try {
-      tensors = load_safetensors(dir / f);
-    } catch (const std::exception& e) {
-      EMBER_THROW(IOError, "ember-train: checkpoint file {} cannot be read: {}", (dir / f).string(), e.what());
-    }
-    if (std::strcmp(f, kModelFile) == 0) {
-      c.model = std::move(tensors);
-    } else {
-      for (auto& [k, t] : tensors) {
-        EMBER_CHECK(expected.count(k), IOError, "ember-train: checkpoint file {} holds '{}', which {} does not list",
-                    (dir / f).string(), k, r.file);
-        c.optimizer.tensors[k] = t;
-      }
-      for (const auto& k : expected)
-        EMBER_CHECK(c.optimizer.tensors.count(k), IOError, "ember-train: checkpoint file {} lacks '{}', listed in {}",
-                    (dir / f).string(), k, r.file);
-    }
+// The tensors of one safetensors file of the checkpoint, any error reported as the
+// checkpoint's.
+std::vector<std::pair<std::string, Tensor>> read_tensor_file(const fs::path& file) {
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  try {
+    tensors = load_safetensors(file);
+  } catch (const std::exception& e) {
+    EMBER_THROW(IOError, "ember-train: checkpoint file {} cannot be read: {}", file.string(), e.what());
   }
+  return tensors;
+}
+
+// The optimizer's tensors, which must be exactly those state.json lists.
+void read_optimizer_tensors(const Reader& r, const fs::path& file, const std::set<std::string>& expected,
+                            Checkpoint& c) {
+  std::vector<std::pair<std::string, Tensor>> tensors = read_tensor_file(file);
+  for (auto& [k, t] : tensors) {
+    EMBER_CHECK(expected.count(k), IOError, "ember-train: checkpoint file {} holds '{}', which {} does not list",
+                file.string(), k, r.file);
+    c.optimizer.tensors[k] = t;
+  }
+  for (const auto& k : expected)
+    EMBER_CHECK(c.optimizer.tensors.count(k), IOError, "ember-train: checkpoint file {} lacks '{}', listed in {}",
+                file.string(), k, r.file);
+}
+
+}  // namespace
+
+Checkpoint load_checkpoint(const fs::path& where) {
+  const fs::path dir = resolve_checkpoint_dir(where);
+  const Reader r{(dir / kStateFile).string()};
+  const json j = read_state_json(r, dir);
+
+  Checkpoint c;
+  read_position(r, j, dir, c);
+  c.options = options_from_json(r, r.object(j, "options"));
+  const std::set<std::string> expected = read_optimizer_state(r, j, c);
+  read_schedule(r, j, c);
+  read_metrics(r, j, c);
+  read_progress(r, j, c);
+  check_file_sizes(r, j, dir);
+
+  c.model = read_tensor_file(dir / kModelFile);
+  read_optimizer_tensors(r, dir / kOptimizerFile, expected, c);
   return c;
 }
 

@@ -98,10 +98,10 @@ EvalResult evaluate(nn::Module& model, data::DataLoader& loader, Device dev, Con
     Tensor pred;
     if (totals) {
       Tensor on_device = argmax(logits, 1);
-      totals->add(cross_entropy(logits, y, Reduction::Sum), 1.0, on_device, y);
+      totals->add(cross_entropy(logits, y, Reduction::sum), 1.0, on_device, y);
       if (confusion) pred = on_device.cpu();
     } else {
-      loss_sum += cross_entropy(logits, y, Reduction::Sum).item<double>();
+      loss_sum += cross_entropy(logits, y, Reduction::sum).item<double>();
       pred = argmax(logits, 1).cpu();
       correct += sum(eq(pred, b->targets)).item<int64_t>();
     }
@@ -177,6 +177,289 @@ void restore(const Checkpoint& c, nn::Module& model, optim::Optimizer& opt, opti
   init_gen.set_state(c.init_rng.seed, c.init_rng.offset);
 }
 
+// --resume: the checkpoint, read and checked before anything is built. Names the run
+// directory when --out does not.
+std::optional<Checkpoint> read_resume_checkpoint(const Options& o, Device dev, std::filesystem::path& run_dir) {
+  std::optional<Checkpoint> resumed;
+  if (o.resume.empty()) return resumed;
+  resumed = load_checkpoint(o.resume);
+  check_resume_options(resumed->options, o, o.resume);
+  if (run_dir.empty()) run_dir = resume_run_dir(o.resume);
+  if (resumed->options.threads != o.threads && dev.type == DeviceType::cpu)
+    fmt::print(stderr, "ember-train: warning: resuming with --threads {} (the checkpoint used {}): the numbers "
+                       "may differ in the last bits from an uninterrupted run\n", o.threads, resumed->options.threads);
+  return resumed;
+}
+
+// The model for the dataset's inputs and classes, initialized from init_gen, on dev.
+std::shared_ptr<nn::Module> build_model(const Options& o, const DataSetup& d, Generator& init_gen, Device dev) {
+  nn::ModelOptions mo;
+  mo.num_classes = d.num_classes;
+  mo.in_channels = d.channels;
+  mo.small_input = true;
+  mo.in_features = d.channels * d.height * d.width;
+  mo.generator = &init_gen;
+  std::shared_ptr<nn::Module> model = nn::make_model(o.model, mo);
+  model->to(dev);
+  return model;
+}
+
+// What the training loop, its checkpoints and the run's end share. run() owns the parts
+// (the model may keep a pointer to init_gen, so the generator stays where run() made it).
+struct Session {
+  const Options& o;
+  const Device dev;
+  const std::filesystem::path& run_dir;
+  Generator& init_gen;
+  DataSetup& d;
+  nn::Module& model;
+  optim::Optimizer& opt;
+  optim::LRScheduler* schedule;  // null without a schedule
+  const double lr;
+  const int64_t steps;  // batches per epoch
+  RunResult result{};
+  data::LoaderPosition pos{};  // where training starts
+  EpochProgress partial{};     // a resumed epoch's totals over its batches before pos.batch
+  int64_t step = 0;            // optimizer steps done
+
+  // Puts a checkpoint's state into the trainer and continues from where it stood.
+  void resume(const Checkpoint& c) {
+    restore(c, model, opt, schedule, init_gen, steps);
+    pos = c.position;
+    partial = c.progress;
+    step = c.step;
+    result.metrics = c.metrics;
+  }
+  // Saves a checkpoint at `at`; from a mid-epoch position, with the running totals of `bar`.
+  std::filesystem::path save(data::LoaderPosition at, const Progress* bar, double lr_now) const;
+  bool stop_now() const { return o.stop_after_steps > 0 && step >= o.stop_after_steps; }
+  // On a GPU the epoch's loss sum and correct count stay on the device and are read back only
+  // for the progress line, a checkpoint and the epoch's end, so that a step never waits for
+  // the GPU; a non-finite loss is then caught at those points. --stop-on-nan still reads the
+  // loss at every step: it must stop before the update that the bad loss would make.
+  bool deferred() const { return dev.is_cuda(); }
+  bool check_each_step() const { return !deferred() || o.stop_on_nan; }
+};
+
+std::filesystem::path Session::save(data::LoaderPosition at, const Progress* bar, double lr_now) const {
+  Checkpoint c;
+  c.step = step;
+  c.position = at;
+  c.default_rng = {default_generator().seed(), default_generator().offset()};
+  c.init_rng = {init_gen.seed(), init_gen.offset()};
+  c.options = o;
+  c.options.out = run_dir.string();
+  c.options.resume.clear();
+  for (const auto& [name, t] : model.state_dict()) c.model.emplace_back(name, t);
+  c.optimizer = opt.state_dict();
+  if (schedule) {
+    c.has_schedule = true;
+    c.schedule = schedule->state_dict();
+  }
+  c.metrics = result.metrics;
+  if (bar && at.batch > 0)
+    c.progress = {bar->batches_done(), bar->seen(), bar->correct(), bar->loss_sum(), bar->elapsed(), lr_now};
+  return save_checkpoint(run_dir, c, o.keep);
+}
+
+// The run's first lines: what is trained on what, and with which settings.
+void print_run_header(const Session& s, bool resumed) {
+  const Options& o = s.o;
+  fmt::print("ember-train: {} on {} ({} train / {} test images, {}x{}x{}), {} parameters, device {}, {} threads\n",
+             o.model, o.dataset, s.d.train->dataset().size(), s.d.test->dataset().size(), s.d.channels, s.d.height,
+             s.d.width, s.model.num_parameters(), s.dev, omp_get_max_threads());
+  if (s.dev.is_cpu()) {
+    const CpuInfo cpu = cpu_info();
+    fmt::print("  cpu {}, oneDNN kernels for {}\n", cpu.model, cpu.isa);
+  }
+  fmt::print("  optimizer {} lr {} (schedule {}, warmup {} epochs), weight decay {}, batch {}, augment {}, seed {}\n",
+             o.optimizer, s.lr, o.schedule, o.warmup_epochs, o.weight_decay, o.batch_size, o.augment, o.seed);
+  if (resumed)
+    fmt::print("  resumed from {} at epoch {} batch {} (step {})\n", o.resume, s.pos.epoch + 1, s.pos.batch, s.step);
+  std::fflush(stdout);
+}
+
+// One epoch: its progress line, and on a GPU its loss sum and correct count, which stay on
+// the device until sync() reads them back.
+struct EpochState {
+  EpochState(Session& session, int64_t epoch_index, bool live_line);
+  // Brings the bar's totals up to date with batches [synced, upto).
+  void sync(int64_t upto);
+
+  Session& s;
+  const int64_t epoch;
+  const bool live;
+  Progress bar;
+  const int64_t first;  // the first batch to train: pos.batch in the epoch a run resumes in, else 0
+  double lr_now;
+  std::optional<DeviceTotals> totals;  // only where the totals are deferred
+  int64_t synced;                      // the bar's totals cover the batches before this one
+};
+
+EpochState::EpochState(Session& session, int64_t epoch_index, bool live_line)
+    : s(session),
+      epoch(epoch_index),
+      live(live_line),
+      bar(fmt::format("epoch {}/{}", epoch_index + 1, session.o.epochs), session.steps, live_line),
+      first(epoch_index == session.pos.epoch ? session.pos.batch : 0),
+      lr_now(session.opt.param_groups()[0].lr.value_or(session.lr)),
+      synced(first) {
+  if (first > 0) {
+    bar.restore(s.partial.batches, s.partial.seen, s.partial.correct, s.partial.loss_sum, s.partial.seconds);
+    lr_now = s.partial.lr;
+  }
+  if (s.deferred()) totals.emplace(s.dev, bar.loss_sum(), bar.correct());
+}
+
+void EpochState::sync(int64_t upto) {
+  if (!totals) return;
+  const double loss_sum = totals->loss_sum();
+  if (!std::isfinite(loss_sum))
+    EMBER_THROW(ValueError,
+                "ember-train: the loss became {} at epoch {}, in batches {} to {} (on a GPU the loss is read "
+                "back only for the progress line, checkpoints and the epoch's end; --stop-on-nan checks every "
+                "batch); lower --lr (now {})",
+                loss_sum, epoch + 1, synced, upto - 1, lr_now);
+  bar.set_totals(loss_sum, totals->correct());
+  synced = upto;
+}
+
+// Adds a trained batch's loss and correct count to the epoch's totals: on the device where
+// they are deferred (read back only when the progress line is due), else on the host at once.
+void count_batch(EpochState& e, const data::Batch& b, const Tensor& loss, const Tensor& logits, const Tensor& y,
+                 double lv) {
+  if (e.totals) {
+    {
+      NoGradGuard ng;
+      e.totals->add(loss, static_cast<double>(y.numel()), argmax(logits, 1), y);
+    }
+    if (e.bar.tick(y.numel())) {
+      e.sync(b.index + 1);
+      e.bar.redraw();
+    }
+  } else {
+    int64_t correct;
+    {
+      NoGradGuard ng;
+      correct = sum(eq(argmax(logits, 1), y)).item<int64_t>();
+    }
+    e.bar.update(y.numel(), lv, correct);
+  }
+}
+
+// One optimizer (and schedule) step on batch b, counted in the epoch's totals.
+void train_batch(EpochState& e, const data::Batch& b) {
+  Session& s = e.s;
+  const Options& o = s.o;
+  // From pinned batches (make_data asks for them on a GPU) the uploads are queued on the
+  // stream rather than waited for. That is safe because the loader never writes into a
+  // batch it has handed out, and the pinned block of a freed batch is reused only once its
+  // copy is done.
+  Tensor x = b.inputs.to(s.dev, true), y = b.targets.to(s.dev, true);
+  Tensor logits, loss;
+  double lv = 0;
+  // The loss is checked before the update, so that --stop-on-nan saves the last good state.
+  const auto save_before_failing = [&] {
+    if (!o.stop_on_nan) return;
+    e.sync(b.index);
+    auto dir = s.save({e.epoch, b.index}, &e.bar, e.lr_now);
+    fmt::print(stderr, "\nember-train: --stop-on-nan: saved the state before this batch in {}\n", dir.string());
+  };
+  try {
+    logits = s.model(x);
+    loss = cross_entropy(logits, y, Reduction::mean, o.label_smoothing);
+    if (s.check_each_step()) {
+      lv = loss.item<double>();
+      if (!std::isfinite(lv)) {
+        save_before_failing();
+        EMBER_THROW(ValueError, "ember-train: the loss became {} at epoch {} batch {}; lower --lr (now {})", lv,
+                    e.epoch + 1, b.index, e.lr_now);
+      }
+    }
+    s.opt.zero_grad();
+    loss.backward();
+  } catch (const AnomalyError&) {
+    save_before_failing();
+    throw;
+  }
+  s.opt.step();
+  if (s.schedule) s.schedule->step();
+  ++s.step;
+  count_batch(e, b, loss, logits, y, lv);
+}
+
+// Trains the epoch's batches, saving the mid-epoch checkpoints that are due. Returns false
+// when --stop-after-steps stops the run at one of them.
+bool train_batches(EpochState& e) {
+  Session& s = e.s;
+  const Options& o = s.o;
+  s.d.train->begin_epoch(e.epoch, e.first);
+  while (auto b = s.d.train->next()) {
+    train_batch(e, *b);
+    // Mid-epoch checkpoints; one that falls on the epoch's last batch waits for its evaluation.
+    if (b->index + 1 < s.steps && ((o.checkpoint_every > 0 && s.step % o.checkpoint_every == 0) || s.stop_now())) {
+      e.sync(b->index + 1);
+      s.save({e.epoch, b->index + 1}, &e.bar, e.lr_now);
+      if (s.stop_now()) {
+        if (e.live) e.bar.finish();
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// Ends the epoch's training: evaluates on the test set (filling `confusion` where given),
+// prints the epoch's line and records its metrics. Returns the test accuracy.
+double end_epoch(EpochState& e, MetricsFile& metrics, ConfusionMatrix* confusion) {
+  Session& s = e.s;
+  e.sync(s.steps);
+  const double secs = e.bar.finish();
+  EvalResult ev = evaluate(s.model, *s.d.test, s.dev, confusion);
+  const double ips = static_cast<double>(s.steps * s.o.batch_size) / secs;
+  fmt::print("epoch {:>3}  train loss {:.4f} acc {:6.2f}%  test loss {:.4f} acc {:6.2f}%  lr {:.4g}  {:.1f}s  {:.0f} img/s\n",
+             e.epoch + 1, e.bar.mean_loss(), 100 * e.bar.accuracy(), ev.loss, 100 * ev.acc, e.lr_now, secs, ips);
+  EpochMetrics row{e.epoch + 1, e.bar.mean_loss(), e.bar.accuracy(), ev.loss, ev.acc, e.lr_now, secs, ips};
+  metrics.write(row);
+  s.result.metrics.push_back(row);
+  return ev.acc;
+}
+
+// The checkpoint after an epoch: when one is due by --checkpoint-every (every epoch without
+// it), and always after the last epoch and before a stop, so that the run can go on from there.
+void save_epoch_checkpoint(const EpochState& e, bool last, bool stop) {
+  const Session& s = e.s;
+  if (s.o.checkpoint_every == 0 || s.step % s.o.checkpoint_every == 0 || last || stop) {
+    std::filesystem::path where = s.save({e.epoch + 1, 0}, nullptr, e.lr_now);
+    fmt::print("  checkpoint {}\n", where.string());
+  }
+}
+
+// The result of a run that --stop-after-steps ended before its last epoch was done.
+RunResult stopped_early(Session& s) {
+  fmt::print("stopped after step {} (--stop-after-steps); resume with --resume {}\n", s.step, s.run_dir.string());
+  s.result.steps = s.step;
+  s.result.stopped = true;
+  return std::move(s.result);
+}
+
+// The end of a run that trained all its epochs: the last evaluation's confusion matrix and
+// the final weights, written next to metrics.csv.
+RunResult finish_run(Session& s, const ConfusionMatrix& confusion, double test_acc) {
+  print_device_memory(s.dev, "at the end");
+  fmt::print("\nconfusion matrix (test set)\n{}", confusion.render(s.d.class_names));
+  std::vector<std::pair<std::string, Tensor>> weights;
+  for (const auto& [name, t] : s.model.state_dict()) weights.emplace_back(name, t);
+  auto weights_path = s.run_dir / "model.safetensors";
+  save_safetensors(weights_path, weights);
+  fmt::print("final test accuracy {:.2f}%; wrote {} and {}\n", 100 * test_acc, (s.run_dir / "metrics.csv").string(),
+             weights_path.string());
+  s.result.test_acc = test_acc;
+  s.result.steps = s.step;
+  s.result.weights = std::move(weights);
+  return std::move(s.result);
+}
+
 }  // namespace
 
 RunResult run(const Options& o) {
@@ -186,31 +469,15 @@ RunResult run(const Options& o) {
   const Device dev = parse_device(o.device);
 
   // Read and check the checkpoint before building anything.
-  std::optional<Checkpoint> resumed;
   fs::path run_dir = o.out;
-  if (!o.resume.empty()) {
-    resumed = load_checkpoint(o.resume);
-    check_resume_options(resumed->options, o, o.resume);
-    if (run_dir.empty()) run_dir = resume_run_dir(o.resume);
-    if (resumed->options.threads != o.threads && dev.type == DeviceType::CPU)
-      fmt::print(stderr, "ember-train: warning: resuming with --threads {} (the checkpoint used {}): the numbers "
-                         "may differ in the last bits from an uninterrupted run\n", o.threads, resumed->options.threads);
-  }
+  const std::optional<Checkpoint> resumed = read_resume_checkpoint(o, dev, run_dir);
   EMBER_CHECK(!run_dir.empty(), ValueError, "ember-train: --out is empty");
 
   manual_seed(o.seed);
   Generator init_gen(o.seed);
 
   DataSetup d = make_data(o);
-  nn::ModelOptions mo;
-  mo.num_classes = d.num_classes;
-  mo.in_channels = d.channels;
-  mo.small_input = true;
-  mo.in_features = d.channels * d.height * d.width;
-  mo.generator = &init_gen;
-  std::shared_ptr<nn::Module> model = nn::make_model(o.model, mo);
-  model->to(dev);
-
+  std::shared_ptr<nn::Module> model = build_model(o, d, init_gen, dev);
   const double lr = o.lr.value_or(o.optimizer == "sgd" ? 0.1 : 1e-3);
   auto opt = make_optimizer(o, *model, lr);
   const int64_t steps = d.train->num_batches();
@@ -218,192 +485,29 @@ RunResult run(const Options& o) {
               o.batch_size, d.train->dataset().size());
   auto schedule = make_schedule(o, *opt, lr, steps);
 
-  RunResult result;
-  data::LoaderPosition pos;
-  EpochProgress partial;
-  int64_t step = 0;
-  if (resumed) {
-    restore(*resumed, *model, *opt, schedule.get(), init_gen, steps);
-    pos = resumed->position;
-    partial = resumed->progress;
-    step = resumed->step;
-    result.metrics = resumed->metrics;
-  }
-
+  Session s{.o = o, .dev = dev, .run_dir = run_dir, .init_gen = init_gen, .d = d, .model = *model, .opt = *opt,
+            .schedule = schedule.get(), .lr = lr, .steps = steps};
+  if (resumed) s.resume(*resumed);
   fs::create_directories(run_dir);
-  MetricsFile metrics(run_dir / "metrics.csv", result.metrics);
-  fmt::print("ember-train: {} on {} ({} train / {} test images, {}x{}x{}), {} parameters, device {}, {} threads\n",
-             o.model, o.dataset, d.train->dataset().size(), d.test->dataset().size(), d.channels, d.height, d.width,
-             model->num_parameters(), dev, omp_get_max_threads());
-  if (dev.is_cpu()) {
-    const CpuInfo cpu = cpu_info();
-    fmt::print("  cpu {}, oneDNN kernels for {}\n", cpu.model, cpu.isa);
-  }
-  fmt::print("  optimizer {} lr {} (schedule {}, warmup {} epochs), weight decay {}, batch {}, augment {}, seed {}\n",
-             o.optimizer, lr, o.schedule, o.warmup_epochs, o.weight_decay, o.batch_size, o.augment, o.seed);
-  if (resumed)
-    fmt::print("  resumed from {} at epoch {} batch {} (step {})\n", o.resume, pos.epoch + 1, pos.batch, step);
-  std::fflush(stdout);
-
-  auto save = [&](data::LoaderPosition at, const Progress* bar, double lr_now) {
-    Checkpoint c;
-    c.step = step;
-    c.position = at;
-    c.default_rng = {default_generator().seed(), default_generator().offset()};
-    c.init_rng = {init_gen.seed(), init_gen.offset()};
-    c.options = o;
-    c.options.out = run_dir.string();
-    c.options.resume.clear();
-    for (const auto& [name, t] : model->state_dict()) c.model.emplace_back(name, t);
-    c.optimizer = opt->state_dict();
-    if (schedule) {
-      c.has_schedule = true;
-      c.schedule = schedule->state_dict();
-    }
-    c.metrics = result.metrics;
-    if (bar && at.batch > 0)
-      c.progress = {bar->batches_done(), bar->seen(), bar->correct(), bar->loss_sum(), bar->elapsed(), lr_now};
-    return save_checkpoint(run_dir, c, o.keep);
-  };
-  const auto stop_now = [&] { return o.stop_after_steps > 0 && step >= o.stop_after_steps; };
+  MetricsFile metrics(run_dir / "metrics.csv", s.result.metrics);
+  print_run_header(s, resumed.has_value());
 
   const bool live = !o.quiet && isatty(fileno(stderr));
-  // On a GPU the epoch's loss sum and correct count stay on the device and are read back only
-  // for the progress line, a checkpoint and the epoch's end, so that a step never waits for
-  // the GPU; a non-finite loss is then caught at those points. --stop-on-nan still reads the
-  // loss at every step: it must stop before the update that the bad loss would make.
-  const bool deferred = dev.is_cuda();
-  const bool check_each_step = !deferred || o.stop_on_nan;
-  double test_acc = result.metrics.empty() ? 0.0 : result.metrics.back().test_acc;
+  double test_acc = s.result.metrics.empty() ? 0.0 : s.result.metrics.back().test_acc;
   ConfusionMatrix confusion(d.num_classes);
   model->train();
-  for (int64_t epoch = pos.epoch; epoch < o.epochs; ++epoch) {
-    Progress bar(fmt::format("epoch {}/{}", epoch + 1, o.epochs), steps, live);
-    const int64_t first = epoch == pos.epoch ? pos.batch : 0;
-    double lr_now = opt->param_groups()[0].lr.value_or(lr);
-    if (first > 0) {
-      bar.restore(partial.batches, partial.seen, partial.correct, partial.loss_sum, partial.seconds);
-      lr_now = partial.lr;
-    }
-    std::optional<DeviceTotals> totals;
-    if (deferred) totals.emplace(dev, bar.loss_sum(), bar.correct());
-    int64_t synced = first;  // the bar's totals cover the batches before this one
-    // Brings the bar's totals up to date with batches [synced, upto).
-    const auto sync = [&](int64_t upto) {
-      if (!totals) return;
-      const double loss_sum = totals->loss_sum();
-      if (!std::isfinite(loss_sum))
-        EMBER_THROW(ValueError,
-                    "ember-train: the loss became {} at epoch {}, in batches {} to {} (on a GPU the loss is read "
-                    "back only for the progress line, checkpoints and the epoch's end; --stop-on-nan checks every "
-                    "batch); lower --lr (now {})",
-                    loss_sum, epoch + 1, synced, upto - 1, lr_now);
-      bar.set_totals(loss_sum, totals->correct());
-      synced = upto;
-    };
-    d.train->begin_epoch(epoch, first);
-    while (auto b = d.train->next()) {
-      // From pinned batches (make_data asks for them on a GPU) the uploads are queued on the
-      // stream rather than waited for. That is safe because the loader never writes into a
-      // batch it has handed out, and the pinned block of a freed batch is reused only once its
-      // copy is done.
-      Tensor x = b->inputs.to(dev, true), y = b->targets.to(dev, true);
-      Tensor logits, loss;
-      double lv = 0;
-      // The loss is checked before the update, so that --stop-on-nan saves the last good state.
-      const auto save_before_failing = [&] {
-        if (!o.stop_on_nan) return;
-        sync(b->index);
-        auto dir = save({epoch, b->index}, &bar, lr_now);
-        fmt::print(stderr, "\nember-train: --stop-on-nan: saved the state before this batch in {}\n", dir.string());
-      };
-      try {
-        logits = (*model)(x);
-        loss = cross_entropy(logits, y, Reduction::Mean, o.label_smoothing);
-        if (check_each_step) {
-          lv = loss.item<double>();
-          if (!std::isfinite(lv)) {
-            save_before_failing();
-            EMBER_THROW(ValueError, "ember-train: the loss became {} at epoch {} batch {}; lower --lr (now {})", lv,
-                        epoch + 1, b->index, lr_now);
-          }
-        }
-        opt->zero_grad();
-        loss.backward();
-      } catch (const AnomalyError&) {
-        save_before_failing();
-        throw;
-      }
-      opt->step();
-      if (schedule) schedule->step();
-      ++step;
-      if (totals) {
-        {
-          NoGradGuard ng;
-          totals->add(loss, static_cast<double>(y.numel()), argmax(logits, 1), y);
-        }
-        if (bar.tick(y.numel())) {
-          sync(b->index + 1);
-          bar.redraw();
-        }
-      } else {
-        int64_t correct;
-        {
-          NoGradGuard ng;
-          correct = sum(eq(argmax(logits, 1), y)).item<int64_t>();
-        }
-        bar.update(y.numel(), lv, correct);
-      }
-      // Mid-epoch checkpoints; one that falls on the epoch's last batch waits for its evaluation.
-      if (b->index + 1 < steps && ((o.checkpoint_every > 0 && step % o.checkpoint_every == 0) || stop_now())) {
-        sync(b->index + 1);
-        save({epoch, b->index + 1}, &bar, lr_now);
-        if (stop_now()) {
-          if (live) bar.finish();
-          fmt::print("stopped after step {} (--stop-after-steps); resume with --resume {}\n", step, run_dir.string());
-          result.steps = step;
-          result.stopped = true;
-          return result;
-        }
-      }
-    }
-    sync(steps);
-    const double secs = bar.finish();
+  for (int64_t epoch = s.pos.epoch; epoch < o.epochs; ++epoch) {
+    EpochState e(s, epoch, live);
+    if (!train_batches(e)) return stopped_early(s);
     const bool last = epoch + 1 == o.epochs;
-    EvalResult ev = evaluate(*model, *d.test, dev, last ? &confusion : nullptr);
-    test_acc = ev.acc;
-    const double ips = static_cast<double>(steps * o.batch_size) / secs;
-    fmt::print("epoch {:>3}  train loss {:.4f} acc {:6.2f}%  test loss {:.4f} acc {:6.2f}%  lr {:.4g}  {:.1f}s  {:.0f} img/s\n",
-               epoch + 1, bar.mean_loss(), 100 * bar.accuracy(), ev.loss, 100 * ev.acc, lr_now, secs, ips);
-    EpochMetrics row{epoch + 1, bar.mean_loss(), bar.accuracy(), ev.loss, ev.acc, lr_now, secs, ips};
-    metrics.write(row);
-    result.metrics.push_back(row);
-    const bool stop = stop_now() && !last;
-    if (o.checkpoint_every == 0 || step % o.checkpoint_every == 0 || last || stop) {
-      fs::path where = save({epoch + 1, 0}, nullptr, lr_now);
-      fmt::print("  checkpoint {}\n", where.string());
-    }
-    if (epoch == pos.epoch) print_device_memory(dev, "after the first epoch");
+    test_acc = end_epoch(e, metrics, last ? &confusion : nullptr);
+    const bool stop = s.stop_now() && !last;
+    save_epoch_checkpoint(e, last, stop);
+    if (epoch == s.pos.epoch) print_device_memory(dev, "after the first epoch");
     std::fflush(stdout);
-    if (stop) {
-      fmt::print("stopped after step {} (--stop-after-steps); resume with --resume {}\n", step, run_dir.string());
-      result.steps = step;
-      result.stopped = true;
-      return result;
-    }
+    if (stop) return stopped_early(s);
   }
-  print_device_memory(dev, "at the end");
-  fmt::print("\nconfusion matrix (test set)\n{}", confusion.render(d.class_names));
-  std::vector<std::pair<std::string, Tensor>> weights;
-  for (const auto& [name, t] : model->state_dict()) weights.emplace_back(name, t);
-  auto weights_path = run_dir / "model.safetensors";
-  save_safetensors(weights_path, weights);
-  fmt::print("final test accuracy {:.2f}%; wrote {} and {}\n", 100 * test_acc, (run_dir / "metrics.csv").string(),
-             weights_path.string());
-  result.test_acc = test_acc;
-  result.steps = step;
-  result.weights = std::move(weights);
-  return result;
+  return finish_run(s, confusion, test_acc);
 }
 
 }  // namespace ember::train

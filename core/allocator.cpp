@@ -115,7 +115,7 @@ Allocator*& slot(DeviceType t) {
 }  // namespace
 
 Allocator* get_allocator(DeviceType type) {
-  if (type != DeviceType::CPU) ensure_backends_registered();
+  if (type != DeviceType::cpu) ensure_backends_registered();
   Allocator* a = slot(type);
   // A device this build cannot drive is a device error, like a CUDA index that does not exist.
   EMBER_CHECK(a != nullptr, DeviceError, "no allocator for device type {}: this build of ember has no {} backend",

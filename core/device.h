@@ -6,17 +6,17 @@
 
 namespace ember {
 
-enum class DeviceType : uint8_t { CPU = 0, CUDA = 1 };
+enum class DeviceType : uint8_t { cpu = 0, cuda = 1 };
 inline constexpr int kNumDeviceTypes = 2;
 
 struct Device {
-  DeviceType type = DeviceType::CPU;
+  DeviceType type = DeviceType::cpu;
   int index = 0;
 
-  static Device cpu() { return {DeviceType::CPU, 0}; }
-  static Device cuda(int i = 0) { return {DeviceType::CUDA, i}; }
-  bool is_cpu() const { return type == DeviceType::CPU; }
-  bool is_cuda() const { return type == DeviceType::CUDA; }
+  static Device cpu() { return {DeviceType::cpu, 0}; }
+  static Device cuda(int i = 0) { return {DeviceType::cuda, i}; }
+  bool is_cpu() const { return type == DeviceType::cpu; }
+  bool is_cuda() const { return type == DeviceType::cuda; }
   bool operator==(const Device&) const = default;
   std::string str() const { return is_cpu() ? "cpu" : fmt::format("cuda:{}", index); }
 };
@@ -24,7 +24,7 @@ struct Device {
 // Parses "cpu", "cuda", "cuda:1"; throws ValueError otherwise.
 Device parse_device(const std::string& s);
 
-inline const char* device_type_name(DeviceType t) { return t == DeviceType::CPU ? "cpu" : "cuda"; }
+inline const char* device_type_name(DeviceType t) { return t == DeviceType::cpu ? "cpu" : "cuda"; }
 
 }  // namespace ember
 

@@ -1,14 +1,11 @@
 #include "ember/core/dispatch.h"
 
-#include <cstring>
 #include <mutex>
 
 #include "ember/core/config.h"
 
 namespace ember {
 namespace {
-
-constexpr int kNumOps = static_cast<int>(OpId::kCount);
 
 const char* const kOpNames[] = {
 #define EMBER_OP(name, family) #name,
@@ -21,14 +18,7 @@ const char* const kOpFamilies[] = {
 #undef EMBER_OP
 };
 
-struct Table {
-  void* fns[kNumOps][kNumDeviceTypes] = {};
-};
-
-Table& table() {
-  static Table t;
-  return t;
-}
+detail::AnyFn table[kNumOps][kNumDeviceTypes] = {};
 
 }  // namespace
 
@@ -42,40 +32,36 @@ void ensure_backends_registered() {
   });
 }
 
-namespace {
-
-void check_family(OpId op, const char* family) {
-  int i = static_cast<int>(op);
-  EMBER_CHECK(std::strcmp(kOpFamilies[i], family) == 0, Error,
-              "dispatch: op {} belongs to family {}, not {}", kOpNames[i], kOpFamilies[i], family);
-}
-
-}  // namespace
-
 const char* op_name(OpId op) { return kOpNames[static_cast<int>(op)]; }
 const char* op_family(OpId op) { return kOpFamilies[static_cast<int>(op)]; }
 
 bool cuda_compiled() { return EMBER_WITH_CUDA != 0; }
 
-namespace detail {
-
-void register_kernel(OpId op, DeviceType dev, void* fn, const char* family) {
-  check_family(op, family);
-  table().fns[static_cast<int>(op)][static_cast<int>(dev)] = fn;
+bool has_kernel(OpId op, DeviceType dev) {
+  ensure_backends_registered();
+  return table[static_cast<int>(op)][static_cast<int>(dev)] != nullptr;
 }
 
-void* lookup_kernel(OpId op, DeviceType dev, const char* family) {
+namespace detail {
+
+void store_kernel(OpId op, DeviceType dev, AnyFn fn) { table[static_cast<int>(op)][static_cast<int>(dev)] = fn; }
+
+AnyFn lookup_kernel(OpId op, DeviceType dev) {
   ensure_backends_registered();
-  check_family(op, family);
-  void* fn = table().fns[static_cast<int>(op)][static_cast<int>(dev)];
-  if (fn == nullptr) {
-    if (dev == DeviceType::CUDA && !cuda_compiled())
+  AnyFn fn = table[static_cast<int>(op)][static_cast<int>(dev)];
+  if (fn == nullptr) [[unlikely]] {
+    if (dev == DeviceType::cuda && !cuda_compiled())
       EMBER_THROW(NotImplementedError, "{}: no kernel for cuda: this build of ember has no CUDA backend (EMBER_CUDA=OFF)",
                   op_name(op));
     EMBER_THROW(NotImplementedError, "{}: no kernel registered for device type {}", op_name(op),
                 device_type_name(dev));
   }
   return fn;
+}
+
+void throw_wrong_family(OpId op, OpId member_of_expected) {
+  EMBER_THROW(Error, "dispatch: op {} belongs to family {}, not {}", op_name(op), op_family(op),
+              op_family(member_of_expected));
 }
 
 }  // namespace detail

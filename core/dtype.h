@@ -8,11 +8,10 @@
 
 #include "ember/core/error.h"
 #include "ember/core/half.h"
+#include "ember/core/kernel_abi.h"
 
 namespace ember {
 
-enum class DType : uint8_t { f32, f64, f16, bf16, i32, i64, u8, boolean };
-inline constexpr int kNumDTypes = 8;
 
 constexpr size_t dtype_size(DType t) {
   switch (t) {

@@ -8,14 +8,44 @@
 
 namespace ember {
 
-TensorImpl::TensorImpl(std::shared_ptr<Storage> storage_, Shape shape_, Strides strides_,
-                       int64_t offset_, DType dtype_, std::shared_ptr<VersionCounter> version_)
-    : storage(std::move(storage_)),
-      shape(std::move(shape_)),
-      strides(std::move(strides_)),
-      offset(offset_),
-      dtype(dtype_),
-      version(version_ ? std::move(version_) : std::make_shared<VersionCounter>()) {}
+TensorImpl::TensorImpl(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset, DType dtype,
+                       std::shared_ptr<VersionCounter> version)
+    : storage_(std::move(storage)),
+      shape_(std::move(shape)),
+      strides_(std::move(strides)),
+      offset_(offset),
+      dtype_(dtype),
+      version_(version ? std::move(version) : std::make_shared<VersionCounter>()) {
+  cache_geometry();
+}
+
+void TensorImpl::cache_geometry() {
+  numel_ = numel_of(shape_);
+  contiguous_ = true;
+  if (numel_ == 0) return;  // no element to lay out
+  int64_t expected = 1;
+  for (size_t i = shape_.size(); i-- > 0;) {
+    if (shape_[i] == 1) continue;
+    if (strides_[i] != expected) {
+      contiguous_ = false;
+      return;
+    }
+    expected *= shape_[i];
+  }
+}
+
+autograd::AutogradMeta& TensorImpl::ensure_autograd_meta() {
+  if (!autograd_) autograd_ = std::make_unique<autograd::AutogradMeta>();
+  return *autograd_;
+}
+
+void TensorImpl::set_data(std::shared_ptr<Storage> storage, Strides strides, int64_t offset, DType dtype) {
+  storage_ = std::move(storage);
+  strides_ = std::move(strides);
+  offset_ = offset;
+  dtype_ = dtype;
+  cache_geometry();
+}
 
 TensorImpl::~TensorImpl() = default;
 
@@ -30,9 +60,8 @@ Tensor make_tensor(Shape shape, DType dtype, Device device) {
 }
 
 Tensor make_view(const Tensor& base, Shape shape, Strides strides, int64_t offset) {
-  return Tensor(std::make_shared<TensorImpl>(base.impl()->storage, std::move(shape),
-                                             std::move(strides), offset, base.dtype(),
-                                             base.impl()->version));
+  return Tensor(std::make_shared<TensorImpl>(base.impl()->storage(), std::move(shape), std::move(strides), offset,
+                                             base.dtype(), base.impl()->version_counter()));
 }
 
 // wrap_dim accepts dim 0 and -1 for a 0-d tensor (as reductions do), which has no size to return.
@@ -45,22 +74,10 @@ int64_t Tensor::stride(int64_t d) const {
   return strides()[wrap_dim(d, dim(), "stride")];
 }
 
-bool Tensor::is_contiguous() const {
-  const auto& sh = shape();
-  const auto& st = strides();
-  if (numel_of(sh) == 0) return true;  // no element to lay out
-  int64_t expected = 1;
-  for (size_t i = sh.size(); i-- > 0;) {
-    if (sh[i] == 1) continue;
-    if (st[i] != expected) return false;
-    expected *= sh[i];
-  }
-  return true;
-}
 
 void* Tensor::raw_data() const {
   const auto& im = checked();
-  return static_cast<char*>(im.storage->data()) + im.offset * static_cast<int64_t>(dtype_size(im.dtype));
+  return static_cast<char*>(im.storage()->data()) + im.offset() * static_cast<int64_t>(dtype_size(im.dtype()));
 }
 
 template <class T>
@@ -94,7 +111,6 @@ T Tensor::at(std::initializer_list<int64_t> index) const {
   return one.item<T>();
 }
 
-double Tensor::item_double() const { return item<double>(); }
 
 #define EMBER_INSTANTIATE_ACCESS(T)                                   \
   template T Tensor::item<T>() const;                                 \
@@ -112,12 +128,12 @@ EMBER_INSTANTIATE_ACCESS(BFloat16)
 
 Tensor Tensor::detach() const {
   const auto& im = checked();
-  return Tensor(std::make_shared<TensorImpl>(im.storage, im.shape, im.strides, im.offset, im.dtype,
-                                             im.version));
+  return Tensor(std::make_shared<TensorImpl>(im.storage(), im.shape(), im.strides(), im.offset(), im.dtype(),
+                                             im.version_counter()));
 }
 
 bool Tensor::is_pinned() const {
-  const Storage& st = *checked().storage;
+  const Storage& st = *checked().storage();
   return st.device().is_cpu() && st.owner() != nullptr && st.owner()->pinned_host();
 }
 
@@ -127,7 +143,7 @@ Tensor Tensor::pin_memory() const {
   if (is_pinned()) return *this;
   const auto& im = checked();
   auto storage = std::make_shared<Storage>(nbytes(), Device::cpu(), pinned_host_allocator());
-  Tensor out(std::make_shared<TensorImpl>(std::move(storage), im.shape, contiguous_strides(im.shape), 0, im.dtype,
+  Tensor out(std::make_shared<TensorImpl>(std::move(storage), im.shape(), contiguous_strides(im.shape()), 0, im.dtype(),
                                           nullptr));
   if (numel() > 0) out.copy_(detach());
   return out;
@@ -137,58 +153,58 @@ Tensor Tensor::pin_memory() const {
 
 bool Tensor::requires_grad() const {
   const auto& im = checked();
-  return im.autograd && im.autograd->requires_grad;
+  return im.autograd_meta() && im.autograd_meta()->requires_grad;
 }
 
-Tensor& Tensor::set_requires_grad(bool r) {
+Tensor& Tensor::requires_grad_(bool r) {
   auto& im = checked();
   if (r) {
-    EMBER_CHECK(is_floating(im.dtype), DTypeError,
-                "requires_grad: only floating-point tensors can require grad (dtype {})", im.dtype);
-    EMBER_CHECK(!im.autograd || !im.autograd->grad_fn, AutogradError,
+    EMBER_CHECK(is_floating(im.dtype()), DTypeError,
+                "requires_grad: only floating-point tensors can require grad (dtype {})", im.dtype());
+    EMBER_CHECK(!im.autograd_meta() || !im.autograd_meta()->grad_fn, AutogradError,
                 "requires_grad: can only be set on a leaf tensor (this one is the output of {}); "
                 "use detach() first",
-                im.autograd ? im.autograd->grad_fn->name() : "");
+                im.autograd_meta() ? im.autograd_meta()->grad_fn->name() : "");
   }
-  if (!im.autograd) {
+  if (!im.autograd_meta()) {
     if (!r) return *this;
-    im.autograd = std::make_unique<autograd::AutogradMeta>();
+    im.ensure_autograd_meta();
   }
-  EMBER_CHECK(r || !im.autograd->grad_fn, AutogradError,
+  EMBER_CHECK(r || !im.autograd_meta()->grad_fn, AutogradError,
               "requires_grad(false): the output of {} is not a leaf; use detach()",
-              im.autograd->grad_fn ? im.autograd->grad_fn->name() : "");
-  im.autograd->requires_grad = r;
+              im.autograd_meta()->grad_fn ? im.autograd_meta()->grad_fn->name() : "");
+  im.autograd_meta()->requires_grad = r;
   return *this;
 }
 
 bool Tensor::is_leaf() const {
   const auto& im = checked();
-  return !im.autograd || !im.autograd->grad_fn;
+  return !im.autograd_meta() || !im.autograd_meta()->grad_fn;
 }
 
 Tensor Tensor::grad() const {
   const auto& im = checked();
-  return im.autograd ? im.autograd->grad : Tensor();
+  return im.autograd_meta() ? im.autograd_meta()->grad : Tensor();
 }
 
 void Tensor::set_grad(const Tensor& g) {
   auto& im = checked();
   if (g.defined()) {
-    EMBER_CHECK(g.shape() == im.shape, ShapeError, "set_grad: gradient shape {} != tensor shape {}",
-                shape_str(g.shape()), shape_str(im.shape));
+    EMBER_CHECK(g.shape() == im.shape(), ShapeError, "set_grad: gradient shape {} != tensor shape {}",
+                shape_str(g.shape()), shape_str(im.shape()));
   }
-  if (!im.autograd) im.autograd = std::make_unique<autograd::AutogradMeta>();
-  im.autograd->grad = g;
+  im.ensure_autograd_meta();
+  im.autograd_meta()->grad = g;
 }
 
 void Tensor::zero_grad() {
   auto& im = checked();
-  if (im.autograd) im.autograd->grad = Tensor();
+  if (im.autograd_meta()) im.autograd_meta()->grad = Tensor();
 }
 
 std::shared_ptr<autograd::Node> Tensor::grad_fn() const {
   const auto& im = checked();
-  return im.autograd ? im.autograd->grad_fn : nullptr;
+  return im.autograd_meta() ? im.autograd_meta()->grad_fn : nullptr;
 }
 
 void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
@@ -216,14 +232,14 @@ Tensor& Tensor::copy_(const Tensor& src) {
                 shape_str(s.shape()), shape_str(shape()));
     s = src.detach().expand(shape());
   }
-  EMBER_KERNEL(copy, Copy, device().is_cuda() ? device() : s.device())(s, *this, false);
+  get_kernel<OpId::copy>(device().is_cuda() ? device() : s.device())(s, *this, false);
   bump_version();
   return *this;
 }
 
 Tensor& Tensor::fill_(double value) {
   check_inplace(*this, "fill_");
-  EMBER_KERNEL(fill, Fill, device())(*this, value);
+  get_kernel<OpId::fill>(device())(*this, value);
   bump_version();
   return *this;
 }

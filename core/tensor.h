@@ -29,19 +29,45 @@ struct VersionCounter {
   std::atomic<uint32_t> value{0};
 };
 
+// Everything a Tensor handle shares with its copies. Fields are private: numel and
+// contiguity are computed once, when the geometry is set, not on every call.
 class TensorImpl {
  public:
   TensorImpl(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset,
              DType dtype, std::shared_ptr<VersionCounter> version);
   ~TensorImpl();
+  TensorImpl(const TensorImpl&) = delete;
+  TensorImpl& operator=(const TensorImpl&) = delete;
 
-  std::shared_ptr<Storage> storage;
-  Shape shape;
-  Strides strides;
-  int64_t offset = 0;  // in elements
-  DType dtype;
-  std::shared_ptr<VersionCounter> version;
-  std::unique_ptr<autograd::AutogradMeta> autograd;
+  const std::shared_ptr<Storage>& storage() const { return storage_; }
+  const Shape& shape() const { return shape_; }
+  const Strides& strides() const { return strides_; }
+  int64_t offset() const { return offset_; }  // in elements
+  DType dtype() const { return dtype_; }
+  int64_t numel() const { return numel_; }
+  bool is_contiguous() const { return contiguous_; }
+  const std::shared_ptr<VersionCounter>& version_counter() const { return version_; }
+
+  // Autograd metadata: null until the tensor requires grad, has a grad or a grad_fn.
+  autograd::AutogradMeta* autograd_meta() const { return autograd_.get(); }
+  autograd::AutogradMeta& ensure_autograd_meta();
+
+  // Points this tensor at other data of its shape, in place, so that every handle sees it
+  // (nn::Module::to converts parameters so). Bumps no version: the caller does.
+  void set_data(std::shared_ptr<Storage> storage, Strides strides, int64_t offset, DType dtype);
+
+ private:
+  void cache_geometry();
+
+  std::shared_ptr<Storage> storage_;
+  Shape shape_;
+  Strides strides_;
+  int64_t offset_ = 0;
+  DType dtype_;
+  int64_t numel_ = 0;
+  bool contiguous_ = true;
+  std::shared_ptr<VersionCounter> version_;
+  std::unique_ptr<autograd::AutogradMeta> autograd_;
 };
 
 class Tensor {
@@ -55,19 +81,19 @@ class Tensor {
   bool is_same(const Tensor& o) const { return impl_ == o.impl_; }
 
   // Metadata
-  const Shape& shape() const { return checked().shape; }
-  const Strides& strides() const { return checked().strides; }
+  const Shape& shape() const { return checked().shape(); }
+  const Strides& strides() const { return checked().strides(); }
   int64_t size(int64_t dim) const;
   int64_t stride(int64_t dim) const;
   int64_t dim() const { return static_cast<int64_t>(shape().size()); }
-  int64_t numel() const { return numel_of(shape()); }
-  int64_t offset() const { return checked().offset; }
-  DType dtype() const { return checked().dtype; }
-  Device device() const { return checked().storage->device(); }
-  bool is_contiguous() const;
+  int64_t numel() const { return checked().numel(); }
+  int64_t offset() const { return checked().offset(); }
+  DType dtype() const { return checked().dtype(); }
+  Device device() const { return checked().storage()->device(); }
+  bool is_contiguous() const { return checked().is_contiguous(); }
   size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype()); }
-  uint32_t version() const { return checked().version->value.load(); }
-  void bump_version() const { checked().version->value.fetch_add(1); }
+  uint32_t version() const { return checked().version_counter()->value.load(); }
+  void bump_version() const { checked().version_counter()->value.fetch_add(1); }
 
   // Pointer to the first element (storage + offset). data<T>() checks T against dtype.
   void* raw_data() const;
@@ -83,7 +109,6 @@ class Tensor {
   T item() const;
   template <class T>
   T at(std::initializer_list<int64_t> index) const;
-  double item_double() const;
   // All elements, in logical row-major order, converted to T.
   template <class T>
   std::vector<T> to_vector() const;
@@ -130,8 +155,7 @@ class Tensor {
 
   // Autograd
   bool requires_grad() const;
-  Tensor& set_requires_grad(bool r = true);
-  Tensor& requires_grad_(bool r = true) { return set_requires_grad(r); }
+  Tensor& requires_grad_(bool r = true);
   bool is_leaf() const;
   Tensor grad() const;  // undefined until a backward reaches this tensor
   void set_grad(const Tensor& g);

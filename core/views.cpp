@@ -9,7 +9,7 @@
 
 namespace ember {
 
-using autograd::attach;
+using autograd::attach_view;
 using G = std::vector<Tensor>;
 
 namespace {
@@ -74,8 +74,10 @@ Tensor Tensor::view(Shape new_shape) const {
               "view: cannot view a tensor of shape {} and strides {} as {} without copying; use reshape()",
               shape_str(shape()), shape_str(strides()), shape_str(s));
   Tensor out = make_view(*this, s, *st, offset());
-  Shape from = shape();
-  attach("view", {*this}, {out}, {}, [from](const G& g, const G&, const auto&) { return G{g[0].reshape(from)}; });
+  if (autograd::needs_grad({this}))
+    attach_view("view", {*this}, {out}, [from = shape()](const G& g, const G&, const auto&) {
+      return G{g[0].reshape(from)};
+    });
   return out;
 }
 
@@ -113,9 +115,11 @@ Tensor Tensor::permute(std::vector<int64_t> dims) const {
     st[i] = strides()[d];
   }
   Tensor out = make_view(*this, s, st, offset());
-  std::vector<int64_t> inv(dims.size());
-  for (size_t i = 0; i < dims.size(); ++i) inv[dims[i]] = static_cast<int64_t>(i);
-  attach("permute", {*this}, {out}, {}, [inv](const G& g, const G&, const auto&) { return G{g[0].permute(inv)}; });
+  if (autograd::needs_grad({this})) {
+    std::vector<int64_t> inv(dims.size());
+    for (size_t i = 0; i < dims.size(); ++i) inv[dims[i]] = static_cast<int64_t>(i);
+    attach_view("permute", {*this}, {out}, [inv](const G& g, const G&, const auto&) { return G{g[0].permute(inv)}; });
+  }
   return out;
 }
 
@@ -141,14 +145,13 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
   s[d] = (end - start + step - 1) / step;
   st[d] *= step;
   Tensor out = make_view(*this, s, st, offset() + start * strides()[d]);
-  Shape from = shape();
-  DType dt = dtype();
-  Device dev = device();
-  attach("slice", {*this}, {out}, {}, [from, d, start, end, step, dt, dev](const G& g, const G&, const auto&) {
-    Tensor gx = zeros(from, dt, dev);
-    gx.slice(d, start, end, step).copy_(g[0]);
-    return G{gx};
-  });
+  if (autograd::needs_grad({this}))
+    attach_view("slice", {*this}, {out},
+                [from = shape(), d, start, end, step, dt = dtype(), dev = device()](const G& g, const G&, const auto&) {
+                  Tensor gx = zeros(from, dt, dev);
+                  gx.slice(d, start, end, step).copy_(g[0]);
+                  return G{gx};
+                });
   return out;
 }
 
@@ -192,10 +195,10 @@ Tensor Tensor::expand(Shape new_shape) const {
   }
   if (new_shape == shape()) return *this;
   Tensor out = make_view(*this, new_shape, st, offset());
-  Shape from = shape();
-  attach("expand", {*this}, {out}, {}, [from](const G& g, const G&, const auto&) {
-    return G{autograd::sum_to(g[0], from)};
-  });
+  if (autograd::needs_grad({this}))
+    attach_view("expand", {*this}, {out}, [from = shape()](const G& g, const G&, const auto&) {
+      return G{autograd::sum_to(g[0], from)};
+    });
   return out;
 }
 

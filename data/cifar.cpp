@@ -29,11 +29,11 @@ fs::path resolve_dir(const fs::path& dir, const char* sub, const char* probe) {
 
 InMemoryDataset read_cifar(const std::vector<fs::path>& files, CifarLabel label) {
   EMBER_CHECK(!files.empty(), ValueError, "read_cifar: no files given");
-  const uint64_t label_bytes = label == CifarLabel::Cifar10 ? 1 : 2;
+  const uint64_t label_bytes = label == CifarLabel::cifar10 ? 1 : 2;
   const uint64_t record = label_bytes + kPixels;
   const int64_t num_classes =
-      label == CifarLabel::Cifar10 ? 10 : (label == CifarLabel::Cifar100Fine ? 100 : 20);
-  const size_t label_at = label == CifarLabel::Cifar100Fine ? 1 : 0;
+      label == CifarLabel::cifar10 ? 10 : (label == CifarLabel::cifar100_fine ? 100 : 20);
+  const size_t label_at = label == CifarLabel::cifar100_fine ? 1 : 0;
   // Check every file's size before allocating the result.
   std::vector<uint64_t> counts;
   int64_t total = 0;
@@ -44,7 +44,7 @@ InMemoryDataset read_cifar(const std::vector<fs::path>& files, CifarLabel label)
                 "cifar: {}: size {} is not a whole number of {}-byte records ({} label byte{} + "
                 "3072 pixels): truncated or not a {} file",
                 p.string(), size, record, label_bytes, label_bytes == 1 ? "" : "s",
-                label == CifarLabel::Cifar10 ? "CIFAR-10" : "CIFAR-100");
+                label == CifarLabel::cifar10 ? "CIFAR-10" : "CIFAR-100");
     counts.push_back(size / record);
     total += static_cast<int64_t>(size / record);
   }
@@ -69,7 +69,7 @@ InMemoryDataset read_cifar(const std::vector<fs::path>& files, CifarLabel label)
         const int64_t y = rec[label_at];
         EMBER_CHECK(y < num_classes, IOError, "cifar: {}: record {} has label {}, expected 0..{}{}",
                     p.string(), rec_in_file, y, num_classes - 1,
-                    label == CifarLabel::Cifar10 ? " (is this a CIFAR-100 file?)" : "");
+                    label == CifarLabel::cifar10 ? " (is this a CIFAR-100 file?)" : "");
         lab[at] = y;
         std::memcpy(img + at * kPixels, rec + label_bytes, kPixels);
       }
@@ -86,13 +86,13 @@ InMemoryDataset load_cifar10(const fs::path& dir, bool train) {
     for (int i = 1; i <= 5; ++i) files.push_back(d / ("data_batch_" + std::to_string(i) + ".bin"));
   else
     files.push_back(d / "test_batch.bin");
-  return read_cifar(files, CifarLabel::Cifar10);
+  return read_cifar(files, CifarLabel::cifar10);
 }
 
 InMemoryDataset load_cifar100(const fs::path& dir, bool train, bool fine) {
   fs::path d = resolve_dir(dir, "cifar-100-binary", "test.bin");
   return read_cifar({d / (train ? "train.bin" : "test.bin")},
-                    fine ? CifarLabel::Cifar100Fine : CifarLabel::Cifar100Coarse);
+                    fine ? CifarLabel::cifar100_fine : CifarLabel::cifar100_coarse);
 }
 
 }  // namespace ember::data

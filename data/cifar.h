@@ -8,9 +8,9 @@
 namespace ember::data {
 
 enum class CifarLabel {
-  Cifar10,         // 1 label byte per record (0..9)
-  Cifar100Fine,    // 2 label bytes (coarse, fine): the fine label (0..99)
-  Cifar100Coarse,  // 2 label bytes (coarse, fine): the coarse label (0..19)
+  cifar10,          // 1 label byte per record (0..9)
+  cifar100_fine,    // 2 label bytes (coarse, fine): the fine label (0..99)
+  cifar100_coarse,  // 2 label bytes (coarse, fine): the coarse label (0..19)
 };
 
 // Records of 1 (CIFAR-10) or 2 (CIFAR-100) label bytes followed by 3072 pixel bytes

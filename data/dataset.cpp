@@ -40,7 +40,7 @@ Example Dataset::get_batch(std::span<const int64_t> indices) const {
                   indices[0], inputs.dtype());
     }
     std::memcpy(static_cast<char*>(inputs.raw_data()) + k * bytes, x.cpu().raw_data(), bytes);
-    targets.data<int64_t>()[k] = static_cast<int64_t>(y.item_double());
+    targets.data<int64_t>()[k] = static_cast<int64_t>(y.item<double>());
   }
   return {inputs, targets};
 }

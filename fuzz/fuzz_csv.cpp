@@ -9,14 +9,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string& path = file.write(data, size);
   CsvOptions plain;
   CsvOptions drop;
-  drop.missing = MissingPolicy::DropRow;
+  drop.missing = MissingPolicy::drop_row;
   drop.categorical_target = true;
   CsvOptions mean;
-  mean.missing = MissingPolicy::FillMean;
+  mean.missing = MissingPolicy::fill_mean;
   mean.target_column = "y";
   mean.ignore_columns = {"id"};
   CsvOptions constant;
-  constant.missing = MissingPolicy::FillConstant;
+  constant.missing = MissingPolicy::fill_constant;
   constant.fill_value = -1.0;
   constant.delimiter = ';';
   constant.categorical_target = true;

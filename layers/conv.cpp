@@ -30,7 +30,7 @@ Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, Conv2dOptions opt, bool with_
     : Conv2d(in, out, Pair{k, k}, opt, with_bias, gen) {}
 
 void Conv2d::reset_parameters(Generator* gen) {
-  init::kaiming_uniform_(weight, std::sqrt(5.0), init::FanMode::FanIn, init::Nonlinearity::LeakyReLU, gen);
+  init::kaiming_uniform_(weight, std::sqrt(5.0), init::FanMode::fan_in, init::Nonlinearity::leaky_relu, gen);
   if (bias.defined()) {
     int64_t fan_in = init::calculate_fan_in_and_fan_out(weight).first;
     double bound = fan_in > 0 ? 1.0 / std::sqrt(static_cast<double>(fan_in)) : 0.0;

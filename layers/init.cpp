@@ -21,23 +21,23 @@ DType draw_dtype(const Tensor& t) { return t.dtype() == DType::f64 ? DType::f64 
 
 int64_t correct_fan(const Tensor& t, FanMode mode) {
   auto [fan_in, fan_out] = calculate_fan_in_and_fan_out(t);
-  return mode == FanMode::FanIn ? fan_in : fan_out;
+  return mode == FanMode::fan_in ? fan_in : fan_out;
 }
 
 }  // namespace
 
 double calculate_gain(Nonlinearity nonlinearity, double param) {
   switch (nonlinearity) {
-    case Nonlinearity::Linear:
-    case Nonlinearity::Conv:
-    case Nonlinearity::Sigmoid: return 1.0;
-    case Nonlinearity::Tanh: return 5.0 / 3.0;
-    case Nonlinearity::ReLU: return std::sqrt(2.0);
-    case Nonlinearity::LeakyReLU: {
+    case Nonlinearity::linear:
+    case Nonlinearity::conv:
+    case Nonlinearity::sigmoid: return 1.0;
+    case Nonlinearity::tanh: return 5.0 / 3.0;
+    case Nonlinearity::relu: return std::sqrt(2.0);
+    case Nonlinearity::leaky_relu: {
       double slope = param < 0.0 ? 0.01 : param;
       return std::sqrt(2.0 / (1.0 + slope * slope));
     }
-    case Nonlinearity::SELU: return 3.0 / 4.0;
+    case Nonlinearity::selu: return 3.0 / 4.0;
   }
   EMBER_THROW(ValueError, "init.calculate_gain: unknown nonlinearity");
 }

@@ -10,8 +10,8 @@
 
 namespace ember::nn::init {
 
-enum class FanMode { FanIn, FanOut };
-enum class Nonlinearity { Linear, Conv, Sigmoid, Tanh, ReLU, LeakyReLU, SELU };
+enum class FanMode { fan_in, fan_out };
+enum class Nonlinearity { linear, conv, sigmoid, tanh, relu, leaky_relu, selu };
 
 // PyTorch's calculate_gain. `param` is LeakyReLU's negative slope (default 0.01 when < 0).
 double calculate_gain(Nonlinearity nonlinearity, double param = -1.0);
@@ -27,11 +27,11 @@ Tensor& ones_(Tensor& t);
 
 // U(-b, b) with b = gain * sqrt(3 / fan), gain = calculate_gain(nonlinearity, a).
 // Linear and Conv2d use a = sqrt(5), FanIn, LeakyReLU (PyTorch's reset_parameters).
-Tensor& kaiming_uniform_(Tensor& t, double a = 0.0, FanMode mode = FanMode::FanIn,
-                         Nonlinearity nonlinearity = Nonlinearity::LeakyReLU, Generator* gen = nullptr);
+Tensor& kaiming_uniform_(Tensor& t, double a = 0.0, FanMode mode = FanMode::fan_in,
+                         Nonlinearity nonlinearity = Nonlinearity::leaky_relu, Generator* gen = nullptr);
 // N(0, std^2) with std = gain / sqrt(fan).
-Tensor& kaiming_normal_(Tensor& t, double a = 0.0, FanMode mode = FanMode::FanIn,
-                        Nonlinearity nonlinearity = Nonlinearity::LeakyReLU, Generator* gen = nullptr);
+Tensor& kaiming_normal_(Tensor& t, double a = 0.0, FanMode mode = FanMode::fan_in,
+                        Nonlinearity nonlinearity = Nonlinearity::leaky_relu, Generator* gen = nullptr);
 // U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out)).
 Tensor& xavier_uniform_(Tensor& t, double gain = 1.0, Generator* gen = nullptr);
 // N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out)).

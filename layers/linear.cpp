@@ -21,7 +21,7 @@ Linear::Linear(int64_t in_features_, int64_t out_features_, bool with_bias, Gene
 }
 
 void Linear::reset_parameters(Generator* gen) {
-  init::kaiming_uniform_(weight, std::sqrt(5.0), init::FanMode::FanIn, init::Nonlinearity::LeakyReLU, gen);
+  init::kaiming_uniform_(weight, std::sqrt(5.0), init::FanMode::fan_in, init::Nonlinearity::leaky_relu, gen);
   if (bias.defined()) {
     double bound = in_features > 0 ? 1.0 / std::sqrt(static_cast<double>(in_features)) : 0.0;
     init::uniform_(bias, -bound, bound, gen);

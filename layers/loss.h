@@ -22,7 +22,7 @@ class Loss : public Module {
 // input: logits [N, C] (or [N, C, d...]); target: int64 class indices [N] (or [N, d...]).
 class CrossEntropyLoss : public Loss {
  public:
-  explicit CrossEntropyLoss(Reduction reduction = Reduction::Mean, double label_smoothing = 0.0,
+  explicit CrossEntropyLoss(Reduction reduction = Reduction::mean, double label_smoothing = 0.0,
                             int64_t ignore_index = -100);
   using Loss::forward;
   Tensor forward(const Tensor& input, const Tensor& target) override;
@@ -33,21 +33,21 @@ class CrossEntropyLoss : public Loss {
 
 class MSELoss : public Loss {
  public:
-  explicit MSELoss(Reduction reduction = Reduction::Mean) : Loss("MSELoss", reduction) {}
+  explicit MSELoss(Reduction reduction = Reduction::mean) : Loss("MSELoss", reduction) {}
   using Loss::forward;
   Tensor forward(const Tensor& input, const Tensor& target) override;
 };
 
 class L1Loss : public Loss {
  public:
-  explicit L1Loss(Reduction reduction = Reduction::Mean) : Loss("L1Loss", reduction) {}
+  explicit L1Loss(Reduction reduction = Reduction::mean) : Loss("L1Loss", reduction) {}
   using Loss::forward;
   Tensor forward(const Tensor& input, const Tensor& target) override;
 };
 
 class SmoothL1Loss : public Loss {
  public:
-  explicit SmoothL1Loss(Reduction reduction = Reduction::Mean, double beta = 1.0);
+  explicit SmoothL1Loss(Reduction reduction = Reduction::mean, double beta = 1.0);
   using Loss::forward;
   Tensor forward(const Tensor& input, const Tensor& target) override;
   std::string extra_repr() const override;
@@ -57,7 +57,7 @@ class SmoothL1Loss : public Loss {
 // pos_weight (optional, broadcastable to the input) is a buffer: it follows .to().
 class BCEWithLogitsLoss : public Loss {
  public:
-  explicit BCEWithLogitsLoss(Reduction reduction = Reduction::Mean, Tensor pos_weight = Tensor());
+  explicit BCEWithLogitsLoss(Reduction reduction = Reduction::mean, Tensor pos_weight = Tensor());
   using Loss::forward;
   Tensor forward(const Tensor& input, const Tensor& target) override;
   Tensor pos_weight;

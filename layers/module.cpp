@@ -71,12 +71,8 @@ void convert_in_place(Tensor& t, Convert&& convert) {
     fresh = convert(t.detach()).contiguous();
     if (grad.defined()) grad = convert(grad.detach()).contiguous();
   }
-  if (fresh.impl()->storage == t.impl()->storage && fresh.dtype() == t.dtype()) return;
-  TensorImpl* im = t.impl();
-  im->storage = fresh.impl()->storage;
-  im->strides = fresh.strides();
-  im->offset = fresh.offset();
-  im->dtype = fresh.dtype();
+  if (fresh.impl()->storage() == t.impl()->storage() && fresh.dtype() == t.dtype()) return;
+  t.impl()->set_data(fresh.impl()->storage(), fresh.strides(), fresh.offset(), fresh.dtype());
   t.bump_version();
   if (grad.defined()) t.set_grad(grad);
 }
@@ -140,7 +136,7 @@ void Module::register_parameter(const std::string& name, Tensor* slot) {
   if (slot->defined()) {
     EMBER_CHECK(is_floating(slot->dtype()), DTypeError, "{}: parameter '{}' must be floating point, got {}",
                 type_name_, name, slot->dtype());
-    slot->set_requires_grad(true);
+    slot->requires_grad_(true);
   }
   params_.push_back({name, slot});
 }
@@ -324,8 +320,8 @@ int64_t Module::num_parameters(bool trainable_only) const {
   return n;
 }
 
-Module& Module::set_requires_grad(bool requires_grad) {
-  for (auto& t : parameters()) t.set_requires_grad(requires_grad);
+Module& Module::requires_grad_(bool requires_grad) {
+  for (auto& t : parameters()) t.requires_grad_(requires_grad);
   return *this;
 }
 

@@ -119,10 +119,10 @@ class Module {
   // ---- gradients and freezing ----
   void zero_grad();  // drops every parameter's .grad() (PyTorch's set_to_none=True)
   int64_t num_parameters(bool trainable_only = false) const;
-  // Recursive: set_requires_grad(false) on a submodule freezes it.
-  Module& set_requires_grad(bool requires_grad);
-  Module& freeze() { return set_requires_grad(false); }
-  Module& unfreeze() { return set_requires_grad(true); }
+  // Recursive: requires_grad_(false) on a submodule freezes it (as in PyTorch).
+  Module& requires_grad_(bool requires_grad = true);
+  Module& freeze() { return requires_grad_(false); }
+  Module& unfreeze() { return requires_grad_(true); }
 
   // ---- state ----
   // Parameters and persistent buffers, each module's own parameters then its buffers then

@@ -27,21 +27,21 @@ ResNet::ResNet(BlockType b, std::array<int64_t, 4> n, ResNetOptions opt) : Modul
   layer3 = register_module("layer3", make_stage(256, n[2], 2));
   layer4 = register_module("layer4", make_stage(512, n[3], 2));
   avgpool = register_module("avgpool", std::make_shared<AdaptiveAvgPool2d>(1));
-  const int64_t expansion = b == BlockType::Basic ? BasicBlock::expansion : Bottleneck::expansion;
+  const int64_t expansion = b == BlockType::basic ? BasicBlock::expansion : Bottleneck::expansion;
   fc = register_module("fc", std::make_shared<Linear>(512 * expansion, opt.num_classes, true, gen));
   init_resnet_weights(*this, opt.zero_init_residual, gen);
 }
 
 std::shared_ptr<Sequential> ResNet::make_stage(int64_t planes, int64_t blocks, int64_t stride) {
   Generator* gen = options.generator;
-  const int64_t expansion = block == BlockType::Basic ? BasicBlock::expansion : Bottleneck::expansion;
+  const int64_t expansion = block == BlockType::basic ? BasicBlock::expansion : Bottleneck::expansion;
   auto stage = std::make_shared<Sequential>();
   for (int64_t i = 0; i < blocks; ++i) {
     const int64_t s = i == 0 ? stride : 1;
     std::shared_ptr<Module> ds;
     if (i == 0 && (stride != 1 || inplanes_ != planes * expansion))
       ds = projection_shortcut(inplanes_, planes * expansion, stride, gen);
-    if (block == BlockType::Basic)
+    if (block == BlockType::basic)
       stage->push_back(std::make_shared<BasicBlock>(inplanes_, planes, s, ds, gen));
     else
       stage->push_back(std::make_shared<Bottleneck>(inplanes_, planes, s, ds, gen));
@@ -67,7 +67,7 @@ Tensor ResNet::forward(const Tensor& x) {
 void init_resnet_weights(Module& model, bool zero_init_residual, Generator* gen) {
   model.apply([&](Module& m) {
     if (auto* conv = dynamic_cast<Conv2d*>(&m)) {
-      init::kaiming_normal_(conv->weight, 0.0, init::FanMode::FanOut, init::Nonlinearity::ReLU, gen);
+      init::kaiming_normal_(conv->weight, 0.0, init::FanMode::fan_out, init::Nonlinearity::relu, gen);
     } else if (auto* bn = dynamic_cast<BatchNormBase*>(&m)) {
       if (bn->weight.defined()) init::ones_(bn->weight);
       if (bn->bias.defined()) init::zeros_(bn->bias);
@@ -80,8 +80,8 @@ void init_resnet_weights(Module& model, bool zero_init_residual, Generator* gen)
   });
 }
 
-std::shared_ptr<ResNet> resnet18(ResNetOptions o) { return std::make_shared<ResNet>(BlockType::Basic, std::array<int64_t, 4>{2, 2, 2, 2}, o); }
-std::shared_ptr<ResNet> resnet34(ResNetOptions o) { return std::make_shared<ResNet>(BlockType::Basic, std::array<int64_t, 4>{3, 4, 6, 3}, o); }
-std::shared_ptr<ResNet> resnet50(ResNetOptions o) { return std::make_shared<ResNet>(BlockType::Bottleneck, std::array<int64_t, 4>{3, 4, 6, 3}, o); }
+std::shared_ptr<ResNet> resnet18(ResNetOptions o) { return std::make_shared<ResNet>(BlockType::basic, std::array<int64_t, 4>{2, 2, 2, 2}, o); }
+std::shared_ptr<ResNet> resnet34(ResNetOptions o) { return std::make_shared<ResNet>(BlockType::basic, std::array<int64_t, 4>{3, 4, 6, 3}, o); }
+std::shared_ptr<ResNet> resnet50(ResNetOptions o) { return std::make_shared<ResNet>(BlockType::bottleneck, std::array<int64_t, 4>{3, 4, 6, 3}, o); }
 
 }  // namespace ember::nn

@@ -16,7 +16,7 @@
 
 namespace ember::nn {
 
-enum class BlockType { Basic, Bottleneck };
+enum class BlockType { basic, bottleneck };
 
 struct ResNetOptions {
   int64_t num_classes = 1000;

@@ -118,7 +118,7 @@ bool Adam::update_fused(const ParamGroup& g, const std::vector<ParamUpdate>& ite
   }
 
   const auto [beta1, beta2] = *g.betas;
-  auto kernel = EMBER_KERNEL(fused_adam, FusedAdam, items.front().param.device());
+  auto kernel = get_kernel<OpId::fused_adam>(items.front().param.device());
   for (auto& [step, l] : by_step) {
     const FusedAdamArgs a{.lr = *g.lr,
                           .beta1 = beta1,

@@ -42,7 +42,7 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   std::vector<Tensor> norms;
   norms.reserve(grads.size());
   for (const Tensor& g : grads) norms.push_back(norm(g, norm_type).to(DType::f64).to(device));
-  const double total = norm(stack(norms), norm_type).item_double();
+  const double total = norm(stack(norms), norm_type).item<double>();
   EMBER_CHECK(!error_if_nonfinite || std::isfinite(total), ValueError,
               "clip_grad_norm_: the total norm of order {} of the gradients is {}; the grads "
               "are left unchanged",

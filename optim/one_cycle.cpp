@@ -53,7 +53,7 @@ OneCycleLR::OneCycleLR(Optimizer& opt, std::vector<double> max_lrs, int64_t tota
 }
 
 double OneCycleLR::anneal(double start, double end, double pct) const {
-  if (o_.anneal == OneCycleOptions::Anneal::Linear) return (end - start) * pct + start;
+  if (o_.anneal == OneCycleOptions::Anneal::linear) return (end - start) * pct + start;
   return end + (start - end) / 2.0 * (std::cos(std::numbers::pi * pct) + 1.0);
 }
 

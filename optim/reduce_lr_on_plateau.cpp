@@ -26,7 +26,7 @@ ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& opt, Options o) : opt_(opt), o_(
               o_.min_lrs.size(), n);
   for (double m : o_.min_lrs)
     EMBER_CHECK(m >= 0.0, ValueError, "{}: min_lr must be >= 0, got {}", kName, m);
-  best_ = o_.mode == Mode::Min ? std::numeric_limits<double>::infinity()
+  best_ = o_.mode == Mode::min ? std::numeric_limits<double>::infinity()
                                : -std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < n; ++i) {
     const auto& g = opt_.param_groups()[i];
@@ -36,8 +36,8 @@ ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& opt, Options o) : opt_(opt), o_(
 }
 
 bool ReduceLROnPlateau::is_better(double a) const {
-  const bool rel = o_.threshold_mode == ThresholdMode::Rel;
-  if (o_.mode == Mode::Min)
+  const bool rel = o_.threshold_mode == ThresholdMode::rel;
+  if (o_.mode == Mode::min)
     return rel ? a < best_ * (1.0 - o_.threshold) : a < best_ - o_.threshold;
   return rel ? a > best_ * (o_.threshold + 1.0) : a > best_ + o_.threshold;
 }

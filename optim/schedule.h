@@ -143,7 +143,7 @@ class LinearWarmup : public LRScheduler {
 
 struct OneCycleOptions {
   double pct_start = 0.3;  // fraction of the steps spent increasing the lr
-  enum class Anneal { Cos, Linear } anneal = Anneal::Cos;
+  enum class Anneal { cos, linear } anneal = Anneal::cos;
   // Cycles SGD's momentum (or Adam's beta1) inversely to the lr, between these bounds.
   bool cycle_momentum = true;
   double base_momentum = 0.85;
@@ -187,13 +187,13 @@ class OneCycleLR : public LRScheduler {
 };
 
 struct PlateauOptions {
-  enum class Mode { Min, Max } mode = Mode::Min;
+  enum class Mode { min, max } mode = Mode::min;
   double factor = 0.1;    // new lr = max(lr * factor, min_lr); in [0, 1)
   int64_t patience = 10;  // bad steps tolerated before reducing
   double threshold = 1e-4;
   // Rel: better means below best * (1 - threshold) (Min) or above best * (1 + threshold) (Max);
   // Abs: below best - threshold or above best + threshold.
-  enum class ThresholdMode { Rel, Abs } threshold_mode = ThresholdMode::Rel;
+  enum class ThresholdMode { rel, abs } threshold_mode = ThresholdMode::rel;
   int64_t cooldown = 0;  // steps after a reduction during which bad steps are not counted
   double min_lr = 0.0;
   std::vector<double> min_lrs;  // per group; overrides min_lr when not empty

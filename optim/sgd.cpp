@@ -76,7 +76,7 @@ bool SGD::update_fused(const ParamGroup& g, const std::vector<ParamUpdate>& item
     l->grads.push_back(it.grad);
   }
   const Device device = items.front().param.device();
-  auto kernel = EMBER_KERNEL(fused_sgd, FusedSGD, device);
+  auto kernel = get_kernel<OpId::fused_sgd>(device);
   FusedSGDArgs a{.lr = *g.lr,
                  .momentum = *g.momentum,
                  .dampening = *g.dampening,

@@ -1,7 +1,5 @@
 #include "ember/core/autograd/function.h"
 
-#include <string_view>
-
 #include "ember/core/anomaly.h"
 
 #include "ember/core/ops/reduce.h"
@@ -12,6 +10,20 @@ bool needs_grad(std::initializer_list<const Tensor*> inputs) {
   if (!grad_enabled()) return false;
   for (const Tensor* t : inputs)
     if (t->defined() && t->requires_grad()) return true;
+  return false;
+}
+
+std::vector<Tensor> TensorList::to_vector() const {
+  std::vector<Tensor> v;
+  v.reserve(size_);
+  for (size_t i = 0; i < size_; ++i) v.push_back((*this)[i]);
+  return v;
+}
+
+bool needs_grad(const TensorList& inputs) {
+  if (!grad_enabled()) return false;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i].defined() && inputs[i].requires_grad()) return true;
   return false;
 }
 
@@ -32,11 +44,11 @@ void record(const std::shared_ptr<Node>& node, const std::vector<Tensor>& inputs
   for (const Tensor& out : outputs) {
     node->outputs.push_back({out.shape(), out.dtype(), out.device()});
     auto& im = *out.impl();
-    if (is_floating(im.dtype)) {
-      if (!im.autograd) im.autograd = std::make_unique<AutogradMeta>();
-      im.autograd->requires_grad = true;
-      im.autograd->grad_fn = node;
-      im.autograd->output_nr = nr;
+    if (is_floating(im.dtype())) {
+      AutogradMeta& meta = im.ensure_autograd_meta();
+      meta.requires_grad = true;
+      meta.grad_fn = node;
+      meta.output_nr = nr;
     }
     ++nr;
   }
@@ -59,23 +71,19 @@ void FnNode::release_saved() {
   for (SavedTensor& s : saved_) s.release();
 }
 
-namespace {
-bool is_view_op(std::string_view name) {
-  return name == "view" || name == "permute" || name == "slice" || name == "expand";
-}
-}  // namespace
+namespace detail {
 
-void attach(const char* name, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
-            const std::vector<Tensor>& to_save, FnNode::Backward backward) {
-  const bool recorded = needs_grad(inputs);
-  // Views compute nothing: a NaN seen through one was made by the op that produced its
-  // input, which checks (and is named) when it attaches, often just after its own view.
-  if (detect_anomaly() && !is_view_op(name)) [[unlikely]]
-    anomaly::check_forward(name, inputs, outputs, recorded);
+void attach_slow(const char* name, const TensorList& inputs, const TensorList& outputs, const TensorList& to_save,
+                 bool recorded, bool check_outputs, FnNode::Backward backward) {
+  const std::vector<Tensor> in = inputs.to_vector(), out = outputs.to_vector();
+  if (check_outputs && detect_anomaly()) [[unlikely]]
+    anomaly::check_forward(name, in, out, recorded);
   if (!recorded) return;
-  auto node = std::make_shared<FnNode>(name, std::move(backward), to_save);
-  record(node, inputs, outputs);
+  auto node = std::make_shared<FnNode>(name, std::move(backward), to_save.to_vector());
+  record(node, in, out);
 }
+
+}  // namespace detail
 
 Tensor sum_to(const Tensor& grad, const Shape& shape) {
   if (grad.shape() == shape) return grad;

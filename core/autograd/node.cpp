@@ -31,16 +31,16 @@ Node::~Node() {
 
 std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
   Tensor& g = grads[0];
-  auto& meta = leaf_->autograd;
+  autograd::AutogradMeta* meta = leaf_->autograd_meta();
   Tensor leaf(leaf_);
-  EMBER_CHECK(g.shape() == leaf_->shape, ShapeError,
+  EMBER_CHECK(g.shape() == leaf_->shape(), ShapeError,
               "AccumulateGrad: gradient of shape {} for a leaf of shape {}", shape_str(g.shape()),
-              shape_str(leaf_->shape));
+              shape_str(leaf_->shape()));
   NoGradGuard ng;
   if (!meta->grad.defined()) {
     // The incoming gradient may alias other buffers (add's backward passes one tensor
     // to both inputs), so the leaf gets its own copy.
-    meta->grad = g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1 && g.is_contiguous()
+    meta->grad = g.impl_ptr().use_count() == 1 && g.impl()->storage().use_count() == 1 && g.is_contiguous()
                      ? g
                      : g.clone();
   } else {
@@ -51,7 +51,7 @@ std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
 
 Edge gradient_edge(const Tensor& t) {
   if (!t.defined() || !t.requires_grad()) return {};
-  auto& meta = t.impl()->autograd;
+  autograd::AutogradMeta* meta = t.impl()->autograd_meta();
   if (meta->grad_fn) return {meta->grad_fn, meta->output_nr};
   std::shared_ptr<Node> acc = meta->grad_accumulator.lock();
   if (!acc) {

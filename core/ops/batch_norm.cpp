@@ -48,7 +48,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
   if (training) {
     mean = make_tensor({C}, x.dtype(), x.device());
     invstd = make_tensor({C}, x.dtype(), x.device());
-    EMBER_KERNEL(batch_norm, BatchNorm, x.device())(x3, w, b, mean, invstd, out, true, eps);
+    get_kernel<OpId::batch_norm>(x.device())(x3, w, b, mean, invstd, out, true, eps);
     if (running_mean.defined()) {
       NoGradGuard ng;
       // invstd = 1/sqrt(var_biased + eps): recover the unbiased variance for the buffer.
@@ -62,7 +62,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
     NoGradGuard ng;
     mean = running_mean.detach().contiguous();
     invstd = rsqrt(running_var.detach() + eps);
-    EMBER_KERNEL(batch_norm, BatchNorm, x.device())(x3, w, b, mean, invstd, out, false, eps);
+    get_kernel<OpId::batch_norm>(x.device())(x3, w, b, mean, invstd, out, false, eps);
   }
   out = out.view(x.shape());
   std::vector<Tensor> inputs{x};
@@ -78,7 +78,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
            size_t wi = 1, bi = has_w ? 2 : 1;
            Tensor gw = has_w && n.needs_input_grad(wi) ? make_tensor({C}, xs.dtype(), xs.device()) : Tensor();
            Tensor gb = has_b && n.needs_input_grad(bi) ? make_tensor({C}, xs.dtype(), xs.device()) : Tensor();
-           EMBER_KERNEL(batch_norm_backward, BatchNormBackward, xs.device())(xs, gy, s[1], s[2], s[3], gx, gw, gb,
+           get_kernel<OpId::batch_norm_backward>(xs.device())(xs, gy, s[1], s[2], s[3], gx, gw, gb,
                                                                              training);
            if (gx.defined()) r[0] = gx.view(g[0].shape());
            if (gw.defined()) r[wi] = gw;

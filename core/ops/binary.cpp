@@ -29,13 +29,15 @@ Tensor run_binary(OpId op, const Tensor& a, const Tensor& b, DType out_dtype, bo
   const char* name = op_name(op);
   check_pair(a, b, name);
   Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
-  Tensor ea = a.detach().expand(shape);
-  Tensor eb = b.detach().expand(shape);
+  // Kernels ignore autograd: an operand already of the output's shape goes as it is (a
+  // detached copy of its handle would cost an allocation per op).
+  auto operand = [&](const Tensor& t) { return t.shape() == shape ? t : t.detach().expand(shape); };
+  const Tensor ea = operand(a), eb = operand(b);
   Tensor out = make_tensor(shape, out_dtype, a.device());
   if (compare)
-    get_kernel<kernel::Compare>(op, a.device().type, "Compare")(ea, eb, out);
+    get_kernel<kernel::Compare>(op, a.device().type)(ea, eb, out);
   else
-    get_kernel<kernel::Binary>(op, a.device().type, "Binary")(ea, eb, out);
+    get_kernel<kernel::Binary>(op, a.device().type)(ea, eb, out);
   return out;
 }
 
@@ -54,20 +56,21 @@ Tensor scalar_like(const Tensor& a, double v, const char* op) {
 
 Tensor add(const Tensor& a, const Tensor& b) {
   Tensor y = arith(OpId::add, a, b);
-  Shape sa = a.shape(), sb = b.shape();
-  attach("add", {a, b}, {y}, {}, [sa, sb](const G& g, const G&, const auto& n) {
-    return G{n.needs_input_grad(0) ? sum_to(g[0], sa) : Tensor(), n.needs_input_grad(1) ? sum_to(g[0], sb) : Tensor()};
-  });
+  if (autograd::wants_node(a, b))
+    attach("add", {a, b}, {y}, {}, [sa = a.shape(), sb = b.shape()](const G& g, const G&, const auto& n) {
+      return G{n.needs_input_grad(0) ? sum_to(g[0], sa) : Tensor(),
+               n.needs_input_grad(1) ? sum_to(g[0], sb) : Tensor()};
+    });
   return y;
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor y = arith(OpId::sub, a, b);
-  Shape sa = a.shape(), sb = b.shape();
-  attach("sub", {a, b}, {y}, {}, [sa, sb](const G& g, const G&, const auto& n) {
-    return G{n.needs_input_grad(0) ? sum_to(g[0], sa) : Tensor(),
-             n.needs_input_grad(1) ? sum_to(neg(g[0]), sb) : Tensor()};
-  });
+  if (autograd::wants_node(a, b))
+    attach("sub", {a, b}, {y}, {}, [sa = a.shape(), sb = b.shape()](const G& g, const G&, const auto& n) {
+      return G{n.needs_input_grad(0) ? sum_to(g[0], sa) : Tensor(),
+               n.needs_input_grad(1) ? sum_to(neg(g[0]), sb) : Tensor()};
+    });
   return y;
 }
 
@@ -162,7 +165,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
               cond.device(), a.device());
   Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
   Tensor out = make_tensor(shape, a.dtype(), a.device());
-  EMBER_KERNEL(where, Where, a.device())(cond.detach().expand(shape), a.detach().expand(shape),
+  get_kernel<OpId::where>(a.device())(cond.detach().expand(shape), a.detach().expand(shape),
                                          b.detach().expand(shape), out);
   Shape sa = a.shape(), sb = b.shape();
   attach("where", {a, b}, {out}, {cond}, [sa, sb](const G& g, const G& s, const auto& n) {
@@ -193,7 +196,7 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
               shape_str(other.shape()), shape_str(shape()));
   Tensor o = alpha == 1.0 ? other.detach() : affine(other.detach(), alpha, 0.0);
   Tensor eo = o.expand(shape());
-  EMBER_KERNEL(add, Binary, device())(detach(), eo, *this);
+  get_kernel<OpId::add>(device())(detach(), eo, *this);
   bump_version();
   return *this;
 }
@@ -201,7 +204,7 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
 Tensor& Tensor::add_(double value) {
   EMBER_CHECK(!(grad_enabled() && requires_grad()), AutogradError,
               "add_: in-place update of a tensor that requires grad while grad mode is on");
-  EMBER_KERNEL(affine, Unary, device())(detach(), *this, ScalarArgs{1.0, value});
+  get_kernel<OpId::affine>(device())(detach(), *this, ScalarArgs{1.0, value});
   bump_version();
   return *this;
 }
@@ -213,7 +216,7 @@ Tensor& Tensor::mul_(const Tensor& other) {
   EMBER_CHECK(broadcast_shapes(shape(), other.shape(), "mul_") == shape(), ShapeError,
               "mul_: an operand of shape {} cannot be broadcast into the in-place result of shape {}",
               shape_str(other.shape()), shape_str(shape()));
-  EMBER_KERNEL(mul, Binary, device())(detach(), other.detach().expand(shape()), *this);
+  get_kernel<OpId::mul>(device())(detach(), other.detach().expand(shape()), *this);
   bump_version();
   return *this;
 }
@@ -221,7 +224,7 @@ Tensor& Tensor::mul_(const Tensor& other) {
 Tensor& Tensor::mul_(double value) {
   EMBER_CHECK(!(grad_enabled() && requires_grad()), AutogradError,
               "mul_: in-place update of a tensor that requires grad while grad mode is on");
-  EMBER_KERNEL(affine, Unary, device())(detach(), *this, ScalarArgs{value, 0.0});
+  get_kernel<OpId::affine>(device())(detach(), *this, ScalarArgs{value, 0.0});
   bump_version();
   return *this;
 }

@@ -55,7 +55,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   Tensor out = make_tensor({x.size(0), weight.size(0), oh, ow}, x.dtype(), x.device());
   Tensor xc = x.detach().contiguous(), wc = weight.detach().contiguous();
   Tensor bc = bias.defined() ? bias.detach().contiguous() : Tensor();
-  EMBER_KERNEL(conv2d, Conv2d, x.device())(xc, wc, bc, out, opt);
+  get_kernel<OpId::conv2d>(x.device())(xc, wc, bc, out, opt);
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
   const bool has_bias = bias.defined();
@@ -66,13 +66,13 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     G r(n.next_edges.size());
     if (n.needs_input_grad(0)) {
       r[0] = make_tensor(xs.shape(), xs.dtype(), xs.device());
-      EMBER_KERNEL(conv2d_backward_data, Conv2dBackwardData, xs.device())(gy, ws, r[0], opt);
+      get_kernel<OpId::conv2d_backward_data>(xs.device())(gy, ws, r[0], opt);
     }
     const bool need_w = n.needs_input_grad(1), need_b = has_bias && n.needs_input_grad(2);
     if (need_w || need_b) {
       Tensor gw = make_tensor(ws.shape(), ws.dtype(), ws.device());
       Tensor gb = has_bias ? make_tensor({ws.size(0)}, ws.dtype(), ws.device()) : Tensor();
-      EMBER_KERNEL(conv2d_backward_weight, Conv2dBackwardWeight, xs.device())(xs, gy, gw, gb, opt);
+      get_kernel<OpId::conv2d_backward_weight>(xs.device())(xs, gy, gw, gb, opt);
       if (need_w) r[1] = gw;
       if (need_b) r[2] = gb;
     }

@@ -12,7 +12,7 @@ namespace {
 Tensor copy_into_new(const Tensor& src, DType dtype, Device device, bool non_blocking = false) {
   Tensor out = make_tensor(src.shape(), dtype, device);
   Device kd = device.is_cuda() ? device : src.device();
-  EMBER_KERNEL(copy, Copy, kd)(src, out, non_blocking);
+  get_kernel<OpId::copy>(kd)(src, out, non_blocking);
   return out;
 }
 }  // namespace

@@ -37,7 +37,7 @@ Tensor draw(OpId op, Shape shape, DType dtype, Device device, Generator* gen, ui
   Generator& g = gen_or_default(gen);
   args.seed = g.seed();
   args.offset = g.reserve(counters);
-  if (t.numel() > 0) get_kernel<kernel::Random>(op, device.type, "Random")(t, probs, args);
+  if (t.numel() > 0) get_kernel<kernel::Random>(op, device.type)(t, probs, args);
   return t;
 }
 
@@ -49,7 +49,7 @@ Tensor empty(Shape shape, DType dtype, Device device) { return make_tensor(std::
 
 Tensor full(Shape shape, double value, DType dtype, Device device) {
   Tensor t = make_tensor(std::move(shape), dtype, device);
-  EMBER_KERNEL(fill, Fill, device)(t, value);
+  get_kernel<OpId::fill>(device)(t, value);
   return t;
 }
 Tensor zeros(Shape shape, DType dtype, Device device) { return full(std::move(shape), 0.0, dtype, device); }

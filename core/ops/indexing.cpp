@@ -46,11 +46,11 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   // The kernels index shape()[d]: a 0-d input goes through its 1-element view.
   if (x.dim() == 0) return gather(x.reshape({1}), 0, index.reshape({1})).reshape({});
   Tensor out = make_tensor(index.shape(), x.dtype(), x.device());
-  EMBER_KERNEL(gather, Gather, x.device())(x.detach(), d, index, out);
+  get_kernel<OpId::gather>(x.device())(x.detach(), d, index, out);
   Shape xs = x.shape();
   attach("gather", {x}, {out}, {index}, [xs, d](const G& g, const G& s, const auto&) {
     Tensor gx = zeros(xs, g[0].dtype(), g[0].device());
-    EMBER_KERNEL(scatter_add, ScatterAdd, gx.device())(gx, d, s[0], g[0].contiguous());
+    get_kernel<OpId::scatter_add>(gx.device())(gx, d, s[0], g[0].contiguous());
     return G{gx};
   });
   return out;
@@ -77,11 +77,11 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
     // terms (4096 ones add up to 2048 in f16), and the result would depend on the order
     // of the adds, which on the GPU is that of its atomics.
     Tensor acc = x.detach().to(DType::f32);
-    EMBER_KERNEL(scatter_add, ScatterAdd, x.device())(acc, d, index, src.detach().to(DType::f32));
+    get_kernel<OpId::scatter_add>(x.device())(acc, d, index, src.detach().to(DType::f32));
     out = acc.to(x.dtype());
   } else {
     out = x.detach().clone();
-    EMBER_KERNEL(scatter_add, ScatterAdd, x.device())(out, d, index, src.detach());
+    get_kernel<OpId::scatter_add>(x.device())(out, d, index, src.detach());
   }
   attach("scatter_add", {x, src}, {out}, {index}, [d](const G& g, const G& s, const auto& n) {
     Tensor gsrc;
@@ -101,7 +101,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   Shape os = x.shape();
   os[d] = index.numel();
   Tensor out = make_tensor(os, x.dtype(), x.device());
-  EMBER_KERNEL(index_select, IndexSelect, x.device())(x.detach(), d, index.reshape({index.numel()}), out);
+  get_kernel<OpId::index_select>(x.device())(x.detach(), d, index.reshape({index.numel()}), out);
   Shape xs = x.shape();
   attach("index_select", {x}, {out}, {index}, [xs, d](const G& g, const G& s, const auto&) {
     // index_add as a scatter_add with the index broadcast along the other dims
@@ -109,7 +109,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
     ishape[d] = s[0].numel();
     Tensor idx = s[0].reshape(ishape).expand(g[0].shape());
     Tensor gx = zeros(xs, g[0].dtype(), g[0].device());
-    EMBER_KERNEL(scatter_add, ScatterAdd, gx.device())(gx, d, idx, g[0].contiguous());
+    get_kernel<OpId::scatter_add>(gx.device())(gx, d, idx, g[0].contiguous());
     return G{gx};
   });
   return out;

@@ -33,7 +33,7 @@ Tensor matrix_operand(const Tensor& t) {
 // Raw batched product: a [B,M,K], b [B,K,N] -> [B,M,N]; no autograd.
 Tensor bmm_raw(const Tensor& a, const Tensor& b, const Tensor& bias = Tensor()) {
   Tensor out = make_tensor({a.shape()[0], a.shape()[1], b.shape()[2]}, a.dtype(), a.device());
-  EMBER_KERNEL(matmul, Matmul, a.device())(matrix_operand(a), matrix_operand(b), bias, out);
+  get_kernel<OpId::matmul>(a.device())(matrix_operand(a), matrix_operand(b), bias, out);
   return out;
 }
 

@@ -19,9 +19,9 @@ namespace {
 
 Tensor reduce_loss(const Tensor& loss, Reduction r) {
   switch (r) {
-    case Reduction::None: return loss;
-    case Reduction::Sum: return sum(loss);
-    case Reduction::Mean: return mean(loss);
+    case Reduction::none: return loss;
+    case Reduction::sum: return sum(loss);
+    case Reduction::mean: return mean(loss);
   }
   return loss;
 }
@@ -73,7 +73,7 @@ Tensor picked_nll(const Tensor& log_probs, const Tensor& target, const Tensor& v
 }
 
 Tensor reduce_class_loss(const Tensor& loss, const Tensor& validf, Reduction r) {
-  if (r == Reduction::Mean) return sum(loss) / sum(validf);
+  if (r == Reduction::mean) return sum(loss) / sum(validf);
   return reduce_loss(loss, r);
 }
 
@@ -89,13 +89,13 @@ Tensor fused_row_losses(const Tensor& scores, const Tensor& target, double label
   Tensor loss = make_tensor({n}, x.dtype(), x.device());
   Tensor lse = make_tensor({n}, x.dtype() == DType::f64 ? DType::f64 : DType::f32, x.device());
   const CrossEntropyArgs args{label_smoothing, ignore_index};
-  EMBER_KERNEL(cross_entropy_forward, CrossEntropy, x.device())(x, t, loss, lse, args);
+  get_kernel<OpId::cross_entropy_forward>(x.device())(x, t, loss, lse, args);
   autograd::attach("cross_entropy", {scores}, {loss}, {x, t, lse},
                    [args](const std::vector<Tensor>& g, const std::vector<Tensor>& s, const autograd::FnNode&) {
                      const Tensor& xs = s[0];
                      Tensor gl = g[0].to(xs.dtype()).contiguous();
                      Tensor gx = make_tensor(xs.shape(), xs.dtype(), xs.device());
-                     EMBER_KERNEL(cross_entropy_backward, CrossEntropyBackward, xs.device())(xs, s[1], s[2], gl,
+                     get_kernel<OpId::cross_entropy_backward>(xs.device())(xs, s[1], s[2], gl,
                                                                                             gx, args);
                      return std::vector<Tensor>{gx};
                    });

@@ -45,13 +45,13 @@ Tensor pool(const Tensor& x, const Pool2dOptions& opt_in, bool is_max) {
   Shape os{x.size(0), x.size(1), oh, ow};
   Tensor out = make_tensor(os, x.dtype(), x.device());
   Tensor idx = is_max ? make_tensor(os, DType::i64, x.device()) : Tensor();
-  get_kernel<kernel::Pool2d>(is_max ? OpId::max_pool2d : OpId::avg_pool2d, x.device().type, "Pool2d")(
+  get_kernel<kernel::Pool2d>(is_max ? OpId::max_pool2d : OpId::avg_pool2d, x.device().type)(
       x.detach().contiguous(), out, idx, opt);
   Shape xs = x.shape();
   attach(name, {x}, {out}, {idx}, [opt, is_max, xs](const G& g, const G& s, const auto&) {
     Tensor gx = make_tensor(xs, g[0].dtype(), g[0].device());
     get_kernel<kernel::Pool2dBackward>(is_max ? OpId::max_pool2d_backward : OpId::avg_pool2d_backward,
-                                       g[0].device().type, "Pool2dBackward")(g[0].contiguous(), s[0], gx, opt);
+                                       g[0].device().type)(g[0].contiguous(), s[0], gx, opt);
     return G{gx};
   });
   return out;
@@ -71,11 +71,11 @@ Tensor adaptive_avg_pool2d(const Tensor& x, Pair output_size) {
               "adaptive_avg_pool2d: output size {} must be positive", shape_str(output_size));
   Shape os{x.size(0), x.size(1), output_size[0], output_size[1]};
   Tensor out = make_tensor(os, x.dtype(), x.device());
-  EMBER_KERNEL(adaptive_avg_pool2d, Pool2d, x.device())(x.detach().contiguous(), out, Tensor(), Pool2dOptions{});
+  get_kernel<OpId::adaptive_avg_pool2d>(x.device())(x.detach().contiguous(), out, Tensor(), Pool2dOptions{});
   Shape xs = x.shape();
   attach("adaptive_avg_pool2d", {x}, {out}, {}, [xs](const G& g, const G&, const auto&) {
     Tensor gx = make_tensor(xs, g[0].dtype(), g[0].device());
-    EMBER_KERNEL(adaptive_avg_pool2d_backward, Pool2dBackward, g[0].device())(g[0].contiguous(), Tensor(), gx,
+    get_kernel<OpId::adaptive_avg_pool2d_backward>(g[0].device())(g[0].contiguous(), Tensor(), gx,
                                                                               Pool2dOptions{});
     return G{gx};
   });

@@ -49,7 +49,7 @@ ReducePlan plan(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim,
 Tensor run_reduce(OpId op, const Tensor& x, const ReducePlan& p, DType out_dtype) {
   Tensor out = make_tensor(p.keep_shape, out_dtype, x.device());
   Tensor in = x.dtype() == out_dtype ? x.detach() : x.detach().to(out_dtype);
-  get_kernel<kernel::Reduce>(op, x.device().type, "Reduce")(in, out, p.mask);
+  get_kernel<kernel::Reduce>(op, x.device().type)(in, out, p.mask);
   return out.view(p.out_shape);
 }
 
@@ -120,7 +120,7 @@ ValuesIndices arg_extremum(const Tensor& x, int64_t dim, bool keepdim, bool is_m
   keep[d] = 1;
   Tensor values = make_tensor(keep, x.dtype(), x.device());
   Tensor indices = make_tensor(keep, DType::i64, x.device());
-  get_kernel<kernel::ArgReduce>(is_max ? OpId::max_dim : OpId::min_dim, x.device().type, "ArgReduce")(
+  get_kernel<kernel::ArgReduce>(is_max ? OpId::max_dim : OpId::min_dim, x.device().type)(
       xx.detach(), values, indices, d);
   Shape out_shape = keep;
   if (!keepdim) out_shape.erase(out_shape.begin() + d);

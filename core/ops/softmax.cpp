@@ -18,14 +18,14 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log) {
   int64_t d = wrap_dim(dim, xx.dim(), name);
   Tensor xc = xx.detach().contiguous();
   Tensor y = make_tensor(xx.shape(), x.dtype(), x.device());
-  get_kernel<kernel::Softmax>(log ? OpId::log_softmax : OpId::softmax, x.device().type, "Softmax")(xc, y, d);
+  get_kernel<kernel::Softmax>(log ? OpId::log_softmax : OpId::softmax, x.device().type)(xc, y, d);
   y = y.view(x.shape());
   attach(name, {x}, {y}, {y}, [d, log](const G& g, const G& s, const auto&) {
     Tensor yy = s[0].dim() == 0 ? s[0].reshape({1}) : s[0];
     Tensor gy = g[0].reshape(yy.shape()).contiguous();
     Tensor gx = make_tensor(yy.shape(), yy.dtype(), yy.device());
     get_kernel<kernel::SoftmaxBackward>(log ? OpId::log_softmax_backward : OpId::softmax_backward,
-                                        yy.device().type, "SoftmaxBackward")(yy.contiguous(), gy, gx, d);
+                                        yy.device().type)(yy.contiguous(), gy, gx, d);
     return G{gx.view(s[0].shape())};
   });
   return y;

@@ -22,7 +22,7 @@ Tensor run_unary(OpId op, const Tensor& x, ScalarArgs args = {}, bool floating_o
   EMBER_CHECK(x.dtype() != DType::boolean, DTypeError, "{}: not defined for bool tensors (shape {})",
               op_name(op), shape_str(x.shape()));
   Tensor out = make_tensor(x.shape(), x.dtype(), x.device());
-  get_kernel<kernel::Unary>(op, x.device().type, "Unary")(x, out, args);
+  get_kernel<kernel::Unary>(op, x.device().type)(x, out, args);
   return out;
 }
 
@@ -100,7 +100,7 @@ Tensor relu(const Tensor& x) {
   Tensor y = run_unary(OpId::relu, x, {}, false);
   attach("relu", {x}, {y}, {y}, [](const G& g, const G& s, const auto&) {
     Tensor gx = make_tensor(s[0].shape(), s[0].dtype(), s[0].device());
-    EMBER_KERNEL(relu_backward, Binary, gx.device())(g[0], s[0], gx);
+    get_kernel<OpId::relu_backward>(gx.device())(g[0], s[0], gx);
     return G{gx};
   });
   return y;

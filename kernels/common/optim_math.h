@@ -7,35 +7,12 @@
 #include <cmath>
 #include <cstdint>
 
+#include "ember/core/kernel_abi.h"
 #include "index_math.h"  // same directory: also found from the tests, which lack the source root
+#include "scalar_math.h"
 
 namespace ember::kernels {
 
-// Hyper-parameters as the front end passes them (doubles, as in the param group).
-struct SgdHyper {
-  double lr, momentum, dampening, weight_decay;
-  bool nesterov, first_step;
-};
-struct AdamHyper {
-  double lr, beta1, beta2, eps, weight_decay, step;
-  bool decoupled, amsgrad;
-};
-
-// Correctly rounded on both sides (nvcc's default -prec-sqrt=true), as the CPU sqrt op.
-EMBER_HD float math_sqrt(float x) {
-#if defined(__CUDA_ARCH__)
-  return sqrtf(x);
-#else
-  return std::sqrt(x);
-#endif
-}
-EMBER_HD double math_sqrt(double x) {
-#if defined(__CUDA_ARCH__)
-  return ::sqrt(x);
-#else
-  return std::sqrt(x);
-#endif
-}
 
 template <class A>
 struct SgdCoeffs {
@@ -52,14 +29,14 @@ struct AdamCoeffs {
 
 // Host side: the scalars of one update, computed in double as optim/ does, then cast.
 template <class A>
-inline SgdCoeffs<A> sgd_coeffs(const SgdHyper& h) {
+inline SgdCoeffs<A> sgd_coeffs(const FusedSGDArgs& h) {
   return {static_cast<A>(h.weight_decay), static_cast<A>(h.momentum), static_cast<A>(1.0 - h.dampening),
           static_cast<A>(-h.lr),          h.weight_decay != 0.0,      h.momentum != 0.0,
           h.nesterov,                     h.first_step};
 }
 
 template <class A>
-inline AdamCoeffs<A> adam_coeffs(const AdamHyper& h) {
+inline AdamCoeffs<A> adam_coeffs(const FusedAdamArgs& h) {
   const double bias_correction1 = 1.0 - std::pow(h.beta1, h.step);
   const double bias_correction2 = 1.0 - std::pow(h.beta2, h.step);
   const double step_size = h.lr / bias_correction1;
@@ -110,7 +87,7 @@ EMBER_HD void adam_update(A& p, A g, A& m, A& v, A& vmax, const AdamCoeffs<A>& c
     else vmax = vmax > v ? vmax : v;
     v_hat = vmax;
   }
-  const A denom = c.inv_bias_correction2_sqrt * math_sqrt(v_hat) + c.eps;
+  const A denom = c.inv_bias_correction2_sqrt * math::sqrt(v_hat) + c.eps;
   p = p + c.neg_step_size * (m / denom);
 }
 

@@ -112,8 +112,8 @@ void batch_norm_backward_kernel(const Tensor& x, const Tensor& gy, const Tensor&
 }  // namespace
 
 void register_batch_norm_kernels() {
-  register_kernel(OpId::batch_norm, DeviceType::CPU, &batch_norm_kernel, "BatchNorm");
-  register_kernel(OpId::batch_norm_backward, DeviceType::CPU, &batch_norm_backward_kernel, "BatchNormBackward");
+  register_kernel<OpId::batch_norm>(DeviceType::cpu, &batch_norm_kernel);
+  register_kernel<OpId::batch_norm_backward>(DeviceType::cpu, &batch_norm_backward_kernel);
 }
 
 }  // namespace ember::cpu

@@ -1,45 +1,14 @@
-// Elementwise binary kernels, comparisons and where.
+// Elementwise binary kernels and comparisons over the shared functors of
+// kernels/common/elementwise_ops.h (the same ones the CUDA kernels run), and where.
 #include <cmath>
 
 #include "ember/core/dispatch.h"
+#include "kernels/common/elementwise_ops.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/register.h"
 
 namespace ember::cpu {
 namespace {
-
-struct Add { template <class T> T operator()(T a, T b) const { return a + b; } };
-struct Sub { template <class T> T operator()(T a, T b) const { return a - b; } };
-struct Mul { template <class T> T operator()(T a, T b) const { return a * b; } };
-struct Div { template <class T> T operator()(T a, T b) const { return a / b; } };
-// NaN propagates, as in PyTorch.
-struct Maximum {
-  template <class T> T operator()(T a, T b) const {
-    if constexpr (std::is_floating_point_v<T>) {
-      if (std::isnan(a) || std::isnan(b)) return a + b;
-    }
-    return a > b ? a : b;
-  }
-};
-struct Minimum {
-  template <class T> T operator()(T a, T b) const {
-    if constexpr (std::is_floating_point_v<T>) {
-      if (std::isnan(a) || std::isnan(b)) return a + b;
-    }
-    return a < b ? a : b;
-  }
-};
-struct ReluBackward {
-  template <class T> T operator()(T g, T y) const { return y > T(0) ? g : T(0); }
-};
-struct Pow { template <class T> T operator()(T a, T b) const { return static_cast<T>(std::pow(a, b)); } };
-
-struct Eq { template <class T> bool operator()(T a, T b) const { return a == b; } };
-struct Ne { template <class T> bool operator()(T a, T b) const { return a != b; } };
-struct Lt { template <class T> bool operator()(T a, T b) const { return a < b; } };
-struct Le { template <class T> bool operator()(T a, T b) const { return a <= b; } };
-struct Gt { template <class T> bool operator()(T a, T b) const { return a > b; } };
-struct Ge { template <class T> bool operator()(T a, T b) const { return a >= b; } };
 
 template <class Op>
 void binary_kernel(const Tensor& a, const Tensor& b, const Tensor& out) {
@@ -85,33 +54,17 @@ void where_kernel(const Tensor& cond, const Tensor& a, const Tensor& b, const Te
   });
 }
 
-template <class Op>
-void reg_binary(OpId id) {
-  register_kernel(id, DeviceType::CPU, &binary_kernel<Op>, "Binary");
-}
-template <class Op>
-void reg_compare(OpId id) {
-  register_kernel(id, DeviceType::CPU, &compare_kernel<Op>, "Compare");
-}
-
 }  // namespace
 
 void register_binary_kernels() {
-  reg_binary<Add>(OpId::add);
-  reg_binary<Sub>(OpId::sub);
-  reg_binary<Mul>(OpId::mul);
-  reg_binary<Div>(OpId::div);
-  reg_binary<Maximum>(OpId::maximum);
-  reg_binary<Minimum>(OpId::minimum);
-  reg_binary<Pow>(OpId::pow);
-  reg_binary<ReluBackward>(OpId::relu_backward);
-  reg_compare<Eq>(OpId::eq);
-  reg_compare<Ne>(OpId::ne);
-  reg_compare<Lt>(OpId::lt);
-  reg_compare<Le>(OpId::le);
-  reg_compare<Gt>(OpId::gt);
-  reg_compare<Ge>(OpId::ge);
-  register_kernel(OpId::where, DeviceType::CPU, &where_kernel, "Where");
+#define EMBER_OP(name, family)
+#define EMBER_BINARY(name, functor) register_kernel<OpId::name>(DeviceType::cpu, &binary_kernel<kernels::functor>);
+#define EMBER_COMPARE(name, functor) register_kernel<OpId::name>(DeviceType::cpu, &compare_kernel<kernels::functor>);
+#include "ember/core/ops.def"
+#undef EMBER_COMPARE
+#undef EMBER_BINARY
+#undef EMBER_OP
+  register_kernel<OpId::where>(DeviceType::cpu, &where_kernel);
 }
 
 }  // namespace ember::cpu

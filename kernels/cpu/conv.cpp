@@ -179,10 +179,9 @@ void conv2d_backward_weight_kernel(const Tensor& x, const Tensor& gy, const Tens
 }  // namespace
 
 void register_conv_kernels() {
-  register_kernel(OpId::conv2d, DeviceType::CPU, &conv2d_kernel, "Conv2d");
-  register_kernel(OpId::conv2d_backward_data, DeviceType::CPU, &conv2d_backward_data_kernel, "Conv2dBackwardData");
-  register_kernel(OpId::conv2d_backward_weight, DeviceType::CPU, &conv2d_backward_weight_kernel,
-                  "Conv2dBackwardWeight");
+  register_kernel<OpId::conv2d>(DeviceType::cpu, &conv2d_kernel);
+  register_kernel<OpId::conv2d_backward_data>(DeviceType::cpu, &conv2d_backward_data_kernel);
+  register_kernel<OpId::conv2d_backward_weight>(DeviceType::cpu, &conv2d_backward_weight_kernel);
 }
 
 }  // namespace ember::cpu

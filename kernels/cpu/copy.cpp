@@ -59,8 +59,8 @@ void fill_cpu(const Tensor& dst, double value) {
 }  // namespace
 
 void register_copy_kernels() {
-  register_kernel(OpId::copy, DeviceType::CPU, &copy_cpu, "Copy");
-  register_kernel(OpId::fill, DeviceType::CPU, &fill_cpu, "Fill");
+  register_kernel<OpId::copy>(DeviceType::cpu, &copy_cpu);
+  register_kernel<OpId::fill>(DeviceType::cpu, &fill_cpu);
 }
 
 }  // namespace ember::cpu

@@ -120,8 +120,8 @@ void cross_entropy_backward(const Tensor& x, const Tensor& target, const Tensor&
 }  // namespace
 
 void register_cross_entropy_kernels() {
-  register_kernel(OpId::cross_entropy_forward, DeviceType::CPU, &cross_entropy_forward, "CrossEntropy");
-  register_kernel(OpId::cross_entropy_backward, DeviceType::CPU, &cross_entropy_backward, "CrossEntropyBackward");
+  register_kernel<OpId::cross_entropy_forward>(DeviceType::cpu, &cross_entropy_forward);
+  register_kernel<OpId::cross_entropy_backward>(DeviceType::cpu, &cross_entropy_backward);
 }
 
 }  // namespace ember::cpu

@@ -74,9 +74,9 @@ void index_select_kernel(const Tensor& x, int64_t dim, const Tensor& index, cons
 }  // namespace
 
 void register_indexing_kernels() {
-  register_kernel(OpId::gather, DeviceType::CPU, &gather_kernel, "Gather");
-  register_kernel(OpId::scatter_add, DeviceType::CPU, &scatter_add_kernel, "ScatterAdd");
-  register_kernel(OpId::index_select, DeviceType::CPU, &index_select_kernel, "IndexSelect");
+  register_kernel<OpId::gather>(DeviceType::cpu, &gather_kernel);
+  register_kernel<OpId::scatter_add>(DeviceType::cpu, &scatter_add_kernel);
+  register_kernel<OpId::index_select>(DeviceType::cpu, &index_select_kernel);
 }
 
 }  // namespace ember::cpu

@@ -171,6 +171,6 @@ void matmul_kernel(const Tensor& a, const Tensor& b, const Tensor& bias, const T
 
 }  // namespace
 
-void register_matmul_kernels() { register_kernel(OpId::matmul, DeviceType::CPU, &matmul_kernel, "Matmul"); }
+void register_matmul_kernels() { register_kernel<OpId::matmul>(DeviceType::cpu, &matmul_kernel); }
 
 }  // namespace ember::cpu

@@ -10,8 +10,6 @@
 namespace ember::cpu {
 namespace {
 
-using kernels::AdamHyper;
-using kernels::SgdHyper;
 
 // A few dozen flops per element: smaller chunks than kGrain still pay for a thread.
 constexpr int64_t kOptimGrain = 8192;
@@ -24,10 +22,9 @@ T* data_or_null(const std::vector<Tensor>& list, size_t k) {
 void sgd_kernel(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                 const std::vector<Tensor>& bufs, const FusedSGDArgs& a) {
   if (params.empty()) return;
-  const SgdHyper h{a.lr, a.momentum, a.dampening, a.weight_decay, a.nesterov, a.first_step};
   detail::dispatch_floating(params[0].dtype(), "fused_sgd", [&]<class T>() {
     using A = acc_t<T>;
-    const auto c = kernels::sgd_coeffs<A>(h);
+    const auto c = kernels::sgd_coeffs<A>(a);
     for (size_t k = 0; k < params.size(); ++k) {
       T* p = params[k].data<T>();
       const T* g = grads[k].data<T>();
@@ -49,10 +46,9 @@ void adam_kernel(const std::vector<Tensor>& params, const std::vector<Tensor>& g
                  const std::vector<Tensor>& exp_avgs, const std::vector<Tensor>& exp_avg_sqs,
                  const std::vector<Tensor>& max_exp_avg_sqs, const FusedAdamArgs& a) {
   if (params.empty()) return;
-  const AdamHyper h{a.lr, a.beta1, a.beta2, a.eps, a.weight_decay, a.step, a.decoupled, a.amsgrad};
   detail::dispatch_floating(params[0].dtype(), "fused_adam", [&]<class T>() {
     using A = acc_t<T>;
-    const auto c = kernels::adam_coeffs<A>(h);
+    const auto c = kernels::adam_coeffs<A>(a);
     for (size_t k = 0; k < params.size(); ++k) {
       T* p = params[k].data<T>();
       const T* g = grads[k].data<T>();
@@ -77,8 +73,8 @@ void adam_kernel(const std::vector<Tensor>& params, const std::vector<Tensor>& g
 }  // namespace
 
 void register_optim_kernels() {
-  register_kernel(OpId::fused_sgd, DeviceType::CPU, &sgd_kernel, "FusedSGD");
-  register_kernel(OpId::fused_adam, DeviceType::CPU, &adam_kernel, "FusedAdam");
+  register_kernel<OpId::fused_sgd>(DeviceType::cpu, &sgd_kernel);
+  register_kernel<OpId::fused_adam>(DeviceType::cpu, &adam_kernel);
 }
 
 }  // namespace ember::cpu

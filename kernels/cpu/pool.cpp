@@ -140,13 +140,12 @@ void avg_pool_backward_kernel(const Tensor& gy, const Tensor&, const Tensor& gx,
 }  // namespace
 
 void register_pool_kernels() {
-  register_kernel(OpId::max_pool2d, DeviceType::CPU, &max_pool_kernel, "Pool2d");
-  register_kernel(OpId::max_pool2d_backward, DeviceType::CPU, &max_pool_backward_kernel, "Pool2dBackward");
-  register_kernel(OpId::avg_pool2d, DeviceType::CPU, &avg_pool_kernel<false>, "Pool2d");
-  register_kernel(OpId::avg_pool2d_backward, DeviceType::CPU, &avg_pool_backward_kernel<false>, "Pool2dBackward");
-  register_kernel(OpId::adaptive_avg_pool2d, DeviceType::CPU, &avg_pool_kernel<true>, "Pool2d");
-  register_kernel(OpId::adaptive_avg_pool2d_backward, DeviceType::CPU, &avg_pool_backward_kernel<true>,
-                  "Pool2dBackward");
+  register_kernel<OpId::max_pool2d>(DeviceType::cpu, &max_pool_kernel);
+  register_kernel<OpId::max_pool2d_backward>(DeviceType::cpu, &max_pool_backward_kernel);
+  register_kernel<OpId::avg_pool2d>(DeviceType::cpu, &avg_pool_kernel<false>);
+  register_kernel<OpId::avg_pool2d_backward>(DeviceType::cpu, &avg_pool_backward_kernel<false>);
+  register_kernel<OpId::adaptive_avg_pool2d>(DeviceType::cpu, &avg_pool_kernel<true>);
+  register_kernel<OpId::adaptive_avg_pool2d_backward>(DeviceType::cpu, &avg_pool_backward_kernel<true>);
 }
 
 }  // namespace ember::cpu

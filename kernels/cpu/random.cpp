@@ -70,10 +70,10 @@ void int_kernel(const Tensor& out, const Tensor&, const RandomArgs& a) {
 }  // namespace
 
 void register_random_kernels() {
-  register_kernel(OpId::random_uniform, DeviceType::CPU, &uniform_kernel, "Random");
-  register_kernel(OpId::random_normal, DeviceType::CPU, &normal_kernel, "Random");
-  register_kernel(OpId::random_bernoulli, DeviceType::CPU, &bernoulli_kernel, "Random");
-  register_kernel(OpId::random_int, DeviceType::CPU, &int_kernel, "Random");
+  register_kernel<OpId::random_uniform>(DeviceType::cpu, &uniform_kernel);
+  register_kernel<OpId::random_normal>(DeviceType::cpu, &normal_kernel);
+  register_kernel<OpId::random_bernoulli>(DeviceType::cpu, &bernoulli_kernel);
+  register_kernel<OpId::random_int>(DeviceType::cpu, &int_kernel);
 }
 
 }  // namespace ember::cpu

@@ -212,11 +212,11 @@ void arg_reduce_kernel(const Tensor& x, const Tensor& values, const Tensor& indi
 }  // namespace
 
 void register_reduce_kernels() {
-  register_kernel(OpId::sum, DeviceType::CPU, &reduce_kernel<SumOp>, "Reduce");
-  register_kernel(OpId::amax, DeviceType::CPU, &reduce_kernel<MaxOp>, "Reduce");
-  register_kernel(OpId::amin, DeviceType::CPU, &reduce_kernel<MinOp>, "Reduce");
-  register_kernel(OpId::max_dim, DeviceType::CPU, &arg_reduce_kernel<true>, "ArgReduce");
-  register_kernel(OpId::min_dim, DeviceType::CPU, &arg_reduce_kernel<false>, "ArgReduce");
+  register_kernel<OpId::sum>(DeviceType::cpu, &reduce_kernel<SumOp>);
+  register_kernel<OpId::amax>(DeviceType::cpu, &reduce_kernel<MaxOp>);
+  register_kernel<OpId::amin>(DeviceType::cpu, &reduce_kernel<MinOp>);
+  register_kernel<OpId::max_dim>(DeviceType::cpu, &arg_reduce_kernel<true>);
+  register_kernel<OpId::min_dim>(DeviceType::cpu, &arg_reduce_kernel<false>);
 }
 
 }  // namespace ember::cpu

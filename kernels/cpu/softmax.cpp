@@ -83,10 +83,10 @@ void softmax_backward_kernel(const Tensor& y, const Tensor& gy, const Tensor& gx
 }  // namespace
 
 void register_softmax_kernels() {
-  register_kernel(OpId::softmax, DeviceType::CPU, &softmax_kernel<false>, "Softmax");
-  register_kernel(OpId::log_softmax, DeviceType::CPU, &softmax_kernel<true>, "Softmax");
-  register_kernel(OpId::softmax_backward, DeviceType::CPU, &softmax_backward_kernel<false>, "SoftmaxBackward");
-  register_kernel(OpId::log_softmax_backward, DeviceType::CPU, &softmax_backward_kernel<true>, "SoftmaxBackward");
+  register_kernel<OpId::softmax>(DeviceType::cpu, &softmax_kernel<false>);
+  register_kernel<OpId::log_softmax>(DeviceType::cpu, &softmax_kernel<true>);
+  register_kernel<OpId::softmax_backward>(DeviceType::cpu, &softmax_backward_kernel<false>);
+  register_kernel<OpId::log_softmax_backward>(DeviceType::cpu, &softmax_backward_kernel<true>);
 }
 
 }  // namespace ember::cpu

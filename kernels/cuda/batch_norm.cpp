@@ -64,7 +64,7 @@ void batch_norm_cuda(const Tensor& x, const Tensor& weight, const Tensor& bias, 
   Tensor work = workspace(d, splits, x.device());
   EMBER_CUDA_CHECK_LAUNCH(
       "batch_norm",
-      launch_batch_norm(to_dt(x.dtype()), x.raw_data(), ptr(weight), ptr(bias), mean.raw_data(), invstd.raw_data(),
+      launch_batch_norm(x.dtype(), x.raw_data(), ptr(weight), ptr(bias), mean.raw_data(), invstd.raw_data(),
                         out.raw_data(), d, compute_stats, eps, splits, work.data<double>(), stream(dev)));
 }
 
@@ -80,7 +80,7 @@ void batch_norm_backward_cuda(const Tensor& x, const Tensor& gy, const Tensor& w
   Tensor work = workspace(d, splits, x.device());
   EMBER_CUDA_CHECK_LAUNCH(
       "batch_norm_backward",
-      launch_batch_norm_backward(to_dt(x.dtype()), x.raw_data(), gy.raw_data(), ptr(weight), mean.raw_data(),
+      launch_batch_norm_backward(x.dtype(), x.raw_data(), gy.raw_data(), ptr(weight), mean.raw_data(),
                                  invstd.raw_data(), mut_ptr(gx), mut_ptr(gw), mut_ptr(gb), d, training, splits,
                                  work.data<double>(), stream(dev)));
 }
@@ -88,8 +88,8 @@ void batch_norm_backward_cuda(const Tensor& x, const Tensor& gy, const Tensor& w
 }  // namespace
 
 void register_batch_norm_kernels() {
-  register_kernel(OpId::batch_norm, DeviceType::CUDA, &batch_norm_cuda, "BatchNorm");
-  register_kernel(OpId::batch_norm_backward, DeviceType::CUDA, &batch_norm_backward_cuda, "BatchNormBackward");
+  register_kernel<OpId::batch_norm>(DeviceType::cuda, &batch_norm_cuda);
+  register_kernel<OpId::batch_norm_backward>(DeviceType::cuda, &batch_norm_backward_cuda);
 }
 
 }  // namespace ember::cuda

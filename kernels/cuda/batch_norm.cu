@@ -8,6 +8,7 @@
 #include <cuda_fp16.h>
 
 #include "kernels/cuda/batch_norm_launch.h"
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/dtype.cuh"
 
 namespace ember::cuda {
@@ -19,31 +20,16 @@ using ew::acc_t;
 template <class T>
 using lane_t = acc_t<T>;
 
-constexpr int kThreads = 256;  // a multiple of 32: block_sum2 shuffles full warps
+constexpr int kThreads = 256;  // a multiple of 32: the block reductions shuffle full warps
 constexpr int kRun = 16;
 
-// Sums a and b over the block; the result is valid in thread 0.
-__device__ void block_sum2(double& a, double& b) {
-  __shared__ double sa[kThreads / 32], sb[kThreads / 32];
-  for (int o = 16; o > 0; o >>= 1) {
-    a += __shfl_down_sync(0xffffffffu, a, o);
-    b += __shfl_down_sync(0xffffffffu, b, o);
-  }
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  if (lane == 0) {
-    sa[warp] = a;
-    sb[warp] = b;
-  }
-  __syncthreads();
-  if (warp == 0) {
-    a = lane < kThreads / 32 ? sa[lane] : 0.0;
-    b = lane < kThreads / 32 ? sb[lane] : 0.0;
-    for (int o = 16; o > 0; o >>= 1) {
-      a += __shfl_down_sync(0xffffffffu, a, o);
-      b += __shfl_down_sync(0xffffffffu, b, o);
-    }
-  }
-}
+// Two sums at once over the block (coop::block_allreduce).
+struct Sum2 {
+  double a, b;
+};
+struct AddSum2 {
+  __device__ Sum2 operator()(Sum2 x, Sum2 y) const { return {x.a + y.a, x.b + y.b}; }
+};
 
 // Block blockIdx.x = c * splits + part sums its share [part*chunk, (part+1)*chunk) of
 // channel c's flat (n, s) positions into partial[2 * blockIdx.x + {0, 1}].
@@ -93,10 +79,11 @@ __global__ void channel_sums(const T* x, const T* gy, const T* mean, BnDims d, i
     sa += static_cast<double>(ra);
     sb += static_cast<double>(rb);
   }
-  block_sum2(sa, sb);
+  __shared__ Sum2 smem[kThreads / 32];
+  const Sum2 total = coop::block_allreduce(Sum2{sa, sb}, smem, AddSum2{});
   if (threadIdx.x == 0) {
-    partial[2 * blockIdx.x] = sa;
-    partial[2 * blockIdx.x + 1] = sb;
+    partial[2 * blockIdx.x] = total.a;
+    partial[2 * blockIdx.x + 1] = total.b;
   }
 }
 
@@ -248,7 +235,7 @@ bool valid(const BnDims& d, int splits, const double* work) {
 
 }  // namespace
 
-cudaError_t launch_batch_norm(DT dt, const void* x, const void* weight, const void* bias, void* mean, void* invstd,
+cudaError_t launch_batch_norm(DType dt, const void* x, const void* weight, const void* bias, void* mean, void* invstd,
                               void* out, const BnDims& d, bool compute_stats, double eps, int splits, double* work,
                               cudaStream_t stream) {
   if (!valid(d, splits, work)) return cudaErrorInvalidValue;
@@ -259,7 +246,7 @@ cudaError_t launch_batch_norm(DT dt, const void* x, const void* weight, const vo
   });
 }
 
-cudaError_t launch_batch_norm_backward(DT dt, const void* x, const void* gy, const void* weight, const void* mean,
+cudaError_t launch_batch_norm_backward(DType dt, const void* x, const void* gy, const void* weight, const void* mean,
                                        const void* invstd, void* gx, void* gw, void* gb, const BnDims& d, bool training,
                                        int splits, double* work, cudaStream_t stream) {
   if (!valid(d, splits, work)) return cudaErrorInvalidValue;

@@ -30,13 +30,13 @@ inline int64_t batch_norm_work_doubles(const BnDims& d, int splits) { return 2 *
 
 // With compute_stats, writes mean and invstd = 1/sqrt(biased var + eps) first; then
 // out = (x - mean) * invstd * weight + bias.
-cudaError_t launch_batch_norm(DT dt, const void* x, const void* weight, const void* bias, void* mean, void* invstd,
+cudaError_t launch_batch_norm(DType dt, const void* x, const void* weight, const void* bias, void* mean, void* invstd,
                               void* out, const BnDims& d, bool compute_stats, double eps, int splits, double* work,
                               cudaStream_t stream);
 
 // gw = sum(gy * xhat), gb = sum(gy) per channel; gx through the batch statistics when
 // training, gx = gy * weight * invstd otherwise.
-cudaError_t launch_batch_norm_backward(DT dt, const void* x, const void* gy, const void* weight, const void* mean,
+cudaError_t launch_batch_norm_backward(DType dt, const void* x, const void* gy, const void* weight, const void* mean,
                                        const void* invstd, void* gx, void* gw, void* gb, const BnDims& d, bool training,
                                        int splits, double* work, cudaStream_t stream);
 

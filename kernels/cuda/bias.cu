@@ -99,7 +99,7 @@ cudaError_t launch_bias_rows(void* out, const void* bias, int elem_size, int64_t
   return cudaGetLastError();
 }
 
-cudaError_t launch_bias_add_channels(void* y, const void* bias, DT dtype, int64_t outer, int64_t channels,
+cudaError_t launch_bias_add_channels(void* y, const void* bias, DType dtype, int64_t outer, int64_t channels,
                                      int64_t inner, cudaStream_t stream) {
   if (outer * channels * inner == 0) return cudaSuccess;
   return ew::dispatch_floating(dtype, [&](auto tag) {
@@ -108,7 +108,7 @@ cudaError_t launch_bias_add_channels(void* y, const void* bias, DT dtype, int64_
   });
 }
 
-cudaError_t launch_bias_grad_channels(const void* gy, void* gb, DT dtype, int64_t outer, int64_t channels,
+cudaError_t launch_bias_grad_channels(const void* gy, void* gb, DType dtype, int64_t outer, int64_t channels,
                                       int64_t inner, cudaStream_t stream) {
   if (channels == 0) return cudaSuccess;
   if (channels > 0x7fffffff) return cudaErrorInvalidConfiguration;

@@ -81,7 +81,7 @@ void conv2d_cuda(const Tensor& x, const Tensor& w, const Tensor& bias, const Ten
   }
   if (bias.defined()) {
     const Tensor bc = bias.is_contiguous() ? bias : bias.contiguous();
-    EMBER_CUDA_CHECK_LAUNCH(op, launch_bias_add_channels(out.raw_data(), bc.raw_data(), to_dt(out.dtype()),
+    EMBER_CUDA_CHECK_LAUNCH(op, launch_bias_add_channels(out.raw_data(), bc.raw_data(), out.dtype(),
                                                          out.size(0), out.size(1), out.size(2) * out.size(3), s));
   }
 }
@@ -135,7 +135,7 @@ void conv2d_backward_weight_cuda(const Tensor& x, const Tensor& gy, const Tensor
     }
   }
   if (gb.defined()) {
-    EMBER_CUDA_CHECK_LAUNCH(op, launch_bias_grad_channels(gy.raw_data(), gb.raw_data(), to_dt(gb.dtype()), gy.size(0),
+    EMBER_CUDA_CHECK_LAUNCH(op, launch_bias_grad_channels(gy.raw_data(), gb.raw_data(), gb.dtype(), gy.size(0),
                                                           gy.size(1), gy.size(2) * gy.size(3), s));
   }
 }
@@ -143,10 +143,9 @@ void conv2d_backward_weight_cuda(const Tensor& x, const Tensor& gy, const Tensor
 }  // namespace
 
 void register_conv_kernels() {
-  register_kernel(OpId::conv2d, DeviceType::CUDA, &conv2d_cuda, "Conv2d");
-  register_kernel(OpId::conv2d_backward_data, DeviceType::CUDA, &conv2d_backward_data_cuda, "Conv2dBackwardData");
-  register_kernel(OpId::conv2d_backward_weight, DeviceType::CUDA, &conv2d_backward_weight_cuda,
-                  "Conv2dBackwardWeight");
+  register_kernel<OpId::conv2d>(DeviceType::cuda, &conv2d_cuda);
+  register_kernel<OpId::conv2d_backward_data>(DeviceType::cuda, &conv2d_backward_data_cuda);
+  register_kernel<OpId::conv2d_backward_weight>(DeviceType::cuda, &conv2d_backward_weight_cuda);
 }
 
 }  // namespace ember::cuda

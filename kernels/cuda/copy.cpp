@@ -31,7 +31,7 @@ void copy_on_device(const Tensor& src, const Tensor& dst) {
 }
 
 void cpu_copy(const Tensor& src, const Tensor& dst) {
-  get_kernel<kernel::Copy>(OpId::copy, DeviceType::CPU, "Copy")(src, dst, false);
+  get_kernel<OpId::copy>(DeviceType::cpu)(src, dst, false);
 }
 
 // A contiguous host tensor with src's values and dtype (src itself when it already is).

@@ -45,7 +45,7 @@ void cross_entropy_forward_cuda(const Tensor& x, const Tensor& target, const Ten
   if (s.n == 0) return;
   const int dev = x.device().index;
   DeviceGuard guard(dev);
-  EMBER_CUDA_CHECK_LAUNCH(op, launch_cross_entropy_forward(to_dt(x.dtype()), x.raw_data(),
+  EMBER_CUDA_CHECK_LAUNCH(op, launch_cross_entropy_forward(x.dtype(), x.raw_data(),
                                                            static_cast<const int64_t*>(target.raw_data()),
                                                            loss.raw_data(), lse.raw_data(), s, stream(dev)));
 }
@@ -59,7 +59,7 @@ void cross_entropy_backward_cuda(const Tensor& x, const Tensor& target, const Te
   if (s.n == 0 || s.c == 0) return;
   const int dev = x.device().index;
   DeviceGuard guard(dev);
-  EMBER_CUDA_CHECK_LAUNCH(op, launch_cross_entropy_backward(to_dt(x.dtype()), x.raw_data(),
+  EMBER_CUDA_CHECK_LAUNCH(op, launch_cross_entropy_backward(x.dtype(), x.raw_data(),
                                                             static_cast<const int64_t*>(target.raw_data()),
                                                             lse.raw_data(), gl.raw_data(), gx.raw_data(), s,
                                                             stream(dev)));
@@ -68,9 +68,8 @@ void cross_entropy_backward_cuda(const Tensor& x, const Tensor& target, const Te
 }  // namespace
 
 void register_cross_entropy_kernels() {
-  register_kernel(OpId::cross_entropy_forward, DeviceType::CUDA, &cross_entropy_forward_cuda, "CrossEntropy");
-  register_kernel(OpId::cross_entropy_backward, DeviceType::CUDA, &cross_entropy_backward_cuda,
-                  "CrossEntropyBackward");
+  register_kernel<OpId::cross_entropy_forward>(DeviceType::cuda, &cross_entropy_forward_cuda);
+  register_kernel<OpId::cross_entropy_backward>(DeviceType::cuda, &cross_entropy_backward_cuda);
 }
 
 }  // namespace ember::cuda

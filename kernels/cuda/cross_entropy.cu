@@ -14,7 +14,8 @@
 
 #include "kernels/cuda/cross_entropy_launch.h"
 #include "kernels/cuda/dtype.cuh"
-#include "kernels/cuda/row_reduce.cuh"
+#include "kernels/common/elementwise_ops.h"
+#include "kernels/cuda/block_reduce.cuh"
 
 namespace ember::cuda {
 namespace {
@@ -22,11 +23,18 @@ namespace {
 template <class T> using Acc = ew::acc_t<T>;
 using ew::load;
 
-using rows::AddF;
-using rows::exp_;
-using rows::log_;
-using rows::MaxF;
-using rows::row_reduce;
+using kernels::math::exp;
+using kernels::math::log;
+// fmax skips NaN like the CPU's std::max(mx, v): a NaN score does not become the max (it
+// turns the row's sum, and so its loss, into NaN instead).
+struct MaxF {
+  template <class A> __device__ A operator()(A a, A b) const { return kernels::math::max(a, b); }
+};
+using coop::Sum;
+template <class A, class F>
+__device__ A row_reduce(A v, A* smem, F f) {
+  return coop::block_allreduce(v, smem, f);
+}
 
 constexpr int kRowsPerWarpBlock = 4;
 constexpr int kRowBlock = 512;       // threads per row when rows are long
@@ -56,13 +64,13 @@ __global__ void __launch_bounds__(kRowBlock) xent_forward(const T* __restrict__ 
     A sum = 0, sx = 0;
     for (int64_t i = lane; i < s.c; i += group) {
       const A v = load(px[i]);
-      sum += exp_(v - mx);
+      sum += exp(v - mx);
       sx += v;
     }
-    sum = row_reduce(sum, smem, AddF{});
-    if (smoothing) sx = row_reduce(sx, smem, AddF{});
+    sum = row_reduce(sum, smem, Sum{});
+    if (smoothing) sx = row_reduce(sx, smem, Sum{});
     if (lane == 0) {
-      const A l = mx + log_(sum);
+      const A l = mx + log(sum);
       lse[row] = l;
       const int64_t t = target[row];
       A out;
@@ -99,7 +107,7 @@ __global__ void __launch_bounds__(kBackwardBlock) xent_backward(const T* __restr
     } else if (t < 0 || t >= s.c) {
       out = A(NAN);
     } else {
-      A q = exp_(load(x[i]) - lse[row]) - spread;
+      A q = exp(load(x[i]) - lse[row]) - spread;
       if (col == t) q -= keep;
       out = load(gl[row]) * q;
     }
@@ -138,14 +146,14 @@ cudaError_t backward_typed(const void* x, const int64_t* target, const void* lse
 
 }  // namespace
 
-cudaError_t launch_cross_entropy_forward(DT dtype, const void* x, const int64_t* target, void* loss, void* lse,
+cudaError_t launch_cross_entropy_forward(DType dtype, const void* x, const int64_t* target, void* loss, void* lse,
                                          CrossEntropyShape s, cudaStream_t stream) {
   if (s.n == 0) return cudaSuccess;
   return ew::dispatch_floating(
       dtype, [&]<class T>(ew::Tag<T>) { return forward_typed<T>(x, target, loss, lse, s, stream); });
 }
 
-cudaError_t launch_cross_entropy_backward(DT dtype, const void* x, const int64_t* target, const void* lse,
+cudaError_t launch_cross_entropy_backward(DType dtype, const void* x, const int64_t* target, const void* lse,
                                           const void* gl, void* gx, CrossEntropyShape s, cudaStream_t stream) {
   if (s.n == 0 || s.c == 0) return cudaSuccess;
   return ew::dispatch_floating(

@@ -19,11 +19,11 @@ struct CrossEntropyShape {
 // x: contiguous [n, c] of `dtype` (f32/f64/f16/bf16, cudaErrorNotSupported otherwise);
 // target: contiguous i64 [n]; loss: [n] of `dtype`; lse: [n] of double for f64, float for
 // the others.
-cudaError_t launch_cross_entropy_forward(DT dtype, const void* x, const int64_t* target, void* loss, void* lse,
+cudaError_t launch_cross_entropy_forward(DType dtype, const void* x, const int64_t* target, void* loss, void* lse,
                                          CrossEntropyShape s, cudaStream_t stream);
 
 // gl: [n] of `dtype`; gx: contiguous [n, c] of `dtype`; lse as the forward wrote it.
-cudaError_t launch_cross_entropy_backward(DT dtype, const void* x, const int64_t* target, const void* lse,
+cudaError_t launch_cross_entropy_backward(DType dtype, const void* x, const int64_t* target, const void* lse,
                                           const void* gl, void* gx, CrossEntropyShape s, cudaStream_t stream);
 
 }  // namespace ember::cuda

@@ -54,7 +54,7 @@ ConvDescs::ConvDescs(const Shape& x_shape, const Shape& w_shape, const Shape& y_
 
 Workspace::Workspace(size_t bytes, Device device) : device_(device) {
   if (bytes == 0) return;
-  ptr_ = get_allocator(DeviceType::CUDA)->allocate(bytes, device);
+  ptr_ = get_allocator(DeviceType::cuda)->allocate(bytes, device);
   bytes_ = bytes;
 }
 
@@ -71,7 +71,7 @@ Workspace& Workspace::operator=(Workspace&& o) noexcept {
 }
 
 void Workspace::release() noexcept {
-  if (ptr_) get_allocator(DeviceType::CUDA)->deallocate(ptr_, device_);
+  if (ptr_) get_allocator(DeviceType::cuda)->deallocate(ptr_, device_);
   ptr_ = nullptr;
   bytes_ = 0;
 }

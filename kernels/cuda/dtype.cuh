@@ -1,7 +1,7 @@
 #pragma once
 // Element types on the device: the compute type of each storage type (float for f16/bf16,
 // as on the CPU), conversions that round like the CPU's Half/BFloat16, and dispatch from a
-// runtime DT to a compile-time type. Every .cu file uses these; include from .cu only.
+// runtime DType to a compile-time type. Every .cu file uses these; include from .cu only.
 #include <cstdint>
 #include <type_traits>
 
@@ -39,37 +39,37 @@ template <class T> struct Tag { using type = T; };
 // fn(Tag<T>{}) for the C++ storage type of dt; cudaErrorNotSupported outside the set
 // (the .cpp side checks dtypes first and throws DTypeError).
 template <class F>
-cudaError_t dispatch_floating(DT dt, F&& fn) {
+cudaError_t dispatch_floating(DType dt, F&& fn) {
   switch (dt) {
-    case DT::f32: return fn(Tag<float>{});
-    case DT::f64: return fn(Tag<double>{});
-    case DT::f16: return fn(Tag<__half>{});
-    case DT::bf16: return fn(Tag<__nv_bfloat16>{});
+    case DType::f32: return fn(Tag<float>{});
+    case DType::f64: return fn(Tag<double>{});
+    case DType::f16: return fn(Tag<__half>{});
+    case DType::bf16: return fn(Tag<__nv_bfloat16>{});
     default: return cudaErrorNotSupported;
   }
 }
 template <class F>
-cudaError_t dispatch_numeric(DT dt, F&& fn) {
+cudaError_t dispatch_numeric(DType dt, F&& fn) {
   switch (dt) {
-    case DT::i32: return fn(Tag<int32_t>{});
-    case DT::i64: return fn(Tag<int64_t>{});
-    case DT::u8: return fn(Tag<uint8_t>{});
+    case DType::i32: return fn(Tag<int32_t>{});
+    case DType::i64: return fn(Tag<int64_t>{});
+    case DType::u8: return fn(Tag<uint8_t>{});
     default: return dispatch_floating(dt, fn);
   }
 }
 template <class F>
-cudaError_t dispatch_all(DT dt, F&& fn) {
-  if (dt == DT::boolean) return fn(Tag<bool>{});
+cudaError_t dispatch_all(DType dt, F&& fn) {
+  if (dt == DType::boolean) return fn(Tag<bool>{});
   return dispatch_numeric(dt, fn);
 }
 // Ops that only move bits (where, same-dtype copies) need one instantiation per size.
 template <class F>
-cudaError_t dispatch_by_size(DT dt, F&& fn) {
+cudaError_t dispatch_by_size(DType dt, F&& fn) {
   switch (dt) {
-    case DT::u8: case DT::boolean: return fn(Tag<uint8_t>{});
-    case DT::f16: case DT::bf16: return fn(Tag<uint16_t>{});
-    case DT::f32: case DT::i32: return fn(Tag<uint32_t>{});
-    case DT::f64: case DT::i64: return fn(Tag<uint64_t>{});
+    case DType::u8: case DType::boolean: return fn(Tag<uint8_t>{});
+    case DType::f16: case DType::bf16: return fn(Tag<uint16_t>{});
+    case DType::f32: case DType::i32: return fn(Tag<uint32_t>{});
+    case DType::f64: case DType::i64: return fn(Tag<uint64_t>{});
   }
   return cudaErrorNotSupported;
 }

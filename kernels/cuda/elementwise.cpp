@@ -1,7 +1,8 @@
 // CUDA kernels of the Unary, Binary, Compare and Where families. The dtype sets are the
-// CPU kernels' (kernels/cpu/unary.cpp, binary.cpp); anything else throws DTypeError here,
-// before a launcher sees it.
+// CPU kernels' (both read them off the shared functors); anything else throws DTypeError
+// here, before a launcher sees it.
 #include "ember/core/dispatch.h"
+#include "kernels/common/elementwise_ops.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/elementwise_launch.h"
 #include "kernels/cuda/kernels.h"
@@ -10,8 +11,6 @@
 
 namespace ember::cuda {
 namespace {
-
-Op to_op(OpId id) { return static_cast<Op>(static_cast<uint16_t>(id)); }
 
 // Every operand on out's CUDA device with out's shape (the front-ends broadcast).
 void check_operands(const char* op, const Tensor& out, std::initializer_list<const Tensor*> in) {
@@ -28,11 +27,11 @@ void check_same_dtype(const char* op, const Tensor& t, DType want) {
   EMBER_CHECK(t.dtype() == want, DTypeError, "{}: operand has dtype {} but {} is expected", op, t.dtype(), want);
 }
 
-template <OpId kId, bool kIntegers>
+template <OpId kId, class F>
 void unary_cuda(const Tensor& x, const Tensor& out, const ScalarArgs& args) {
   const char* op = op_name(kId);
   check_operands(op, out, {&x});
-  if constexpr (kIntegers) {
+  if constexpr (F::kIntegers) {
     EMBER_CHECK(is_floating(x.dtype()) || is_integral(x.dtype()), DTypeError, "{}: expected a numeric tensor, got {}",
                 op, x.dtype());
   } else {
@@ -41,8 +40,8 @@ void unary_cuda(const Tensor& x, const Tensor& out, const ScalarArgs& args) {
   check_same_dtype(op, out, x.dtype());
   const int dev = out.device().index;
   DeviceGuard guard(dev);
-  EMBER_CUDA_CHECK_LAUNCH(op, launch_unary(to_op(kId), make_ref(x, op), make_ref(out, op), args.a, args.b,
-                                           sm_count(dev), stream(dev)));
+  EMBER_CUDA_CHECK_LAUNCH(op, launch_unary(kId, make_ref(x, op), make_ref(out, op), args, sm_count(dev),
+                                           stream(dev)));
 }
 
 template <OpId kId>
@@ -54,7 +53,7 @@ void binary_cuda(const Tensor& a, const Tensor& b, const Tensor& out) {
   check_same_dtype(op, b, out.dtype());
   const int dev = out.device().index;
   DeviceGuard guard(dev);
-  EMBER_CUDA_CHECK_LAUNCH(op, launch_binary(to_op(kId), make_ref(a, op), make_ref(b, op), make_ref(out, op),
+  EMBER_CUDA_CHECK_LAUNCH(op, launch_binary(kId, make_ref(a, op), make_ref(b, op), make_ref(out, op),
                                             sm_count(dev), stream(dev)));
 }
 
@@ -66,7 +65,7 @@ void compare_cuda(const Tensor& a, const Tensor& b, const Tensor& out) {
   check_same_dtype(op, out, DType::boolean);
   const int dev = out.device().index;
   DeviceGuard guard(dev);
-  EMBER_CUDA_CHECK_LAUNCH(op, launch_compare(to_op(kId), make_ref(a, op), make_ref(b, op), make_ref(out, op),
+  EMBER_CUDA_CHECK_LAUNCH(op, launch_compare(kId, make_ref(a, op), make_ref(b, op), make_ref(out, op),
                                              sm_count(dev), stream(dev)));
 }
 
@@ -82,57 +81,20 @@ void where_cuda(const Tensor& cond, const Tensor& a, const Tensor& b, const Tens
                                            sm_count(dev), stream(dev)));
 }
 
-template <OpId kId, bool kIntegers = false>
-void reg_unary() {
-  register_kernel(kId, DeviceType::CUDA, &unary_cuda<kId, kIntegers>, "Unary");
-}
-template <OpId kId>
-void reg_binary() {
-  register_kernel(kId, DeviceType::CUDA, &binary_cuda<kId>, "Binary");
-}
-template <OpId kId>
-void reg_compare() {
-  register_kernel(kId, DeviceType::CUDA, &compare_cuda<kId>, "Compare");
-}
-
 }  // namespace
 
 void register_elementwise_kernels() {
-  // Integer dtypes exactly where the CPU registers them (reg<Op, true> in cpu/unary.cpp).
-  reg_unary<OpId::neg, true>();
-  reg_unary<OpId::abs, true>();
-  reg_unary<OpId::sign, true>();
-  reg_unary<OpId::exp>();
-  reg_unary<OpId::log>();
-  reg_unary<OpId::log1p>();
-  reg_unary<OpId::sqrt>();
-  reg_unary<OpId::rsqrt>();
-  reg_unary<OpId::pow_scalar>();
-  reg_unary<OpId::rpow_scalar>();
-  reg_unary<OpId::relu, true>();
-  reg_unary<OpId::leaky_relu>();
-  reg_unary<OpId::gelu>();
-  reg_unary<OpId::sigmoid>();
-  reg_unary<OpId::tanh>();
-  reg_unary<OpId::clamp>();
-  reg_unary<OpId::affine, true>();
-
-  reg_binary<OpId::add>();
-  reg_binary<OpId::sub>();
-  reg_binary<OpId::mul>();
-  reg_binary<OpId::div>();
-  reg_binary<OpId::maximum>();
-  reg_binary<OpId::minimum>();
-  reg_binary<OpId::pow>();
-  reg_binary<OpId::relu_backward>();
-
-  reg_compare<OpId::eq>();
-  reg_compare<OpId::ne>();
-  reg_compare<OpId::lt>();
-  reg_compare<OpId::le>();
-  reg_compare<OpId::gt>();
-  reg_compare<OpId::ge>();
-  register_kernel(OpId::where, DeviceType::CUDA, &where_cuda, "Where");
+#define EMBER_OP(name, family)
+#define EMBER_UNARY(name, functor) \
+  register_kernel<OpId::name>(DeviceType::cuda, &unary_cuda<OpId::name, kernels::functor>);
+#define EMBER_BINARY(name, functor) register_kernel<OpId::name>(DeviceType::cuda, &binary_cuda<OpId::name>);
+#define EMBER_COMPARE(name, functor) register_kernel<OpId::name>(DeviceType::cuda, &compare_cuda<OpId::name>);
+#include "ember/core/ops.def"
+#undef EMBER_COMPARE
+#undef EMBER_BINARY
+#undef EMBER_UNARY
+#undef EMBER_OP
+  register_kernel<OpId::where>(DeviceType::cuda, &where_cuda);
 }
 
 }  // namespace ember::cuda

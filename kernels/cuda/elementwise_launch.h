@@ -9,18 +9,18 @@
 
 namespace ember::cuda {
 
-// out = op(x; a, b), out.dtype == x.dtype. Integer dtypes (i32, i64, u8) for neg, abs,
-// sign, relu and affine; floating dtypes for all. a/b: the op's ScalarArgs.
-cudaError_t launch_unary(Op op, const TensorRef& x, const TensorRef& out, double a, double b, int sm_count,
+// out = op(x; args), out.dtype == x.dtype: floating dtypes, and integer ones (i32, i64,
+// u8) for the ops whose functor has kIntegers (kernels/common/elementwise_ops.h).
+cudaError_t launch_unary(OpId op, const TensorRef& x, const TensorRef& out, const ScalarArgs& args, int sm_count,
                          cudaStream_t stream);
 
 // out = op(a, b) for add, sub, mul, div, maximum, minimum, pow, relu_backward; one numeric
 // dtype (not bool) for all three.
-cudaError_t launch_binary(Op op, const TensorRef& a, const TensorRef& b, const TensorRef& out, int sm_count,
+cudaError_t launch_binary(OpId op, const TensorRef& a, const TensorRef& b, const TensorRef& out, int sm_count,
                           cudaStream_t stream);
 
 // out (bool) = op(a, b) for eq, ne, lt, le, gt, ge; a and b of one dtype, any.
-cudaError_t launch_compare(Op op, const TensorRef& a, const TensorRef& b, const TensorRef& out, int sm_count,
+cudaError_t launch_compare(OpId op, const TensorRef& a, const TensorRef& b, const TensorRef& out, int sm_count,
                            cudaStream_t stream);
 
 // out = cond ? a : b; cond bool, a, b and out of one dtype, any.

@@ -68,9 +68,9 @@ void index_select_cuda(const Tensor& x, int64_t dim, const Tensor& index, const 
 }  // namespace
 
 void register_indexing_kernels() {
-  register_kernel(OpId::gather, DeviceType::CUDA, &gather_cuda, "Gather");
-  register_kernel(OpId::scatter_add, DeviceType::CUDA, &scatter_add_cuda, "ScatterAdd");
-  register_kernel(OpId::index_select, DeviceType::CUDA, &index_select_cuda, "IndexSelect");
+  register_kernel<OpId::gather>(DeviceType::cuda, &gather_cuda);
+  register_kernel<OpId::scatter_add>(DeviceType::cuda, &scatter_add_cuda);
+  register_kernel<OpId::index_select>(DeviceType::cuda, &index_select_cuda);
 }
 
 }  // namespace ember::cuda

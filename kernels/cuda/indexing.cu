@@ -173,14 +173,14 @@ cudaError_t run_scatter(const TensorRef& out, const TensorRef& index, const Tens
 cudaError_t launch_gather(const TensorRef& x, int dim, const TensorRef& index, const TensorRef& out,
                           cudaStream_t stream) {
   IndexPlan p;
-  if (index.dtype != DT::i64 || out.dtype != x.dtype || !make_plan(index.g, x.g, index.g, out.g, dim, &p))
+  if (index.dtype != DType::i64 || out.dtype != x.dtype || !make_plan(index.g, x.g, index.g, out.g, dim, &p))
     return cudaErrorInvalidValue;
   return gather_by_size(x, index, out, index.numel, p, stream);
 }
 
 cudaError_t launch_index_select(const TensorRef& x, int dim, const TensorRef& index, const TensorRef& out,
                                 cudaStream_t stream) {
-  if (index.dtype != DT::i64 || out.dtype != x.dtype || index.g.ndim > 1) return cudaErrorInvalidValue;
+  if (index.dtype != DType::i64 || out.dtype != x.dtype || index.g.ndim > 1) return cudaErrorInvalidValue;
   // The index walks dim only: stride 0 on every other dim.
   Geometry ig = out.g;
   for (int d = 0; d < ig.ndim; ++d) ig.strides[d] = 0;
@@ -194,7 +194,7 @@ cudaError_t launch_index_select(const TensorRef& x, int dim, const TensorRef& in
 cudaError_t launch_scatter_add(const TensorRef& out, int dim, const TensorRef& index, const TensorRef& src,
                                cudaStream_t stream) {
   IndexPlan p;
-  if (index.dtype != DT::i64 || src.dtype != out.dtype || !make_plan(index.g, out.g, index.g, src.g, dim, &p))
+  if (index.dtype != DType::i64 || src.dtype != out.dtype || !make_plan(index.g, out.g, index.g, src.g, dim, &p))
     return cudaErrorInvalidValue;
   if (index.numel == 0) return cudaSuccess;
   // Numeric dtypes only: dispatch_numeric has no bool.

@@ -151,6 +151,6 @@ void matmul_cuda(const Tensor& a, const Tensor& b, const Tensor& bias, const Ten
 
 }  // namespace
 
-void register_matmul_kernels() { register_kernel(OpId::matmul, DeviceType::CUDA, &matmul_cuda, "Matmul"); }
+void register_matmul_kernels() { register_kernel<OpId::matmul>(DeviceType::cuda, &matmul_cuda); }
 
 }  // namespace ember::cuda

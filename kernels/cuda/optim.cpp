@@ -59,10 +59,9 @@ void fused_sgd_cuda(const std::vector<Tensor>& params, const std::vector<Tensor>
   DeviceGuard guard(dev);
   const auto p = pointers(params), g = pointers(grads), b = pointers(bufs);
   const auto n = numels(params);
-  const kernels::SgdHyper h{a.lr, a.momentum, a.dampening, a.weight_decay, a.nesterov, a.first_step};
   EMBER_CUDA_CHECK_LAUNCH("fused_sgd",
-                          launch_fused_sgd(to_dt(params.front().dtype()), static_cast<int64_t>(params.size()),
-                                           p.data(), g.data(), momentum ? b.data() : nullptr, n.data(), h,
+                          launch_fused_sgd(params.front().dtype(), static_cast<int64_t>(params.size()),
+                                           p.data(), g.data(), momentum ? b.data() : nullptr, n.data(), a,
                                            stream(dev)));
 }
 
@@ -77,18 +76,17 @@ void fused_adam_cuda(const std::vector<Tensor>& params, const std::vector<Tensor
   const auto p = pointers(params), g = pointers(grads), m = pointers(exp_avgs), v = pointers(exp_avg_sqs),
              vmax = pointers(max_exp_avg_sqs);
   const auto n = numels(params);
-  const kernels::AdamHyper h{a.lr, a.beta1, a.beta2, a.eps, a.weight_decay, a.step, a.decoupled, a.amsgrad};
   EMBER_CUDA_CHECK_LAUNCH("fused_adam",
-                          launch_fused_adam(to_dt(params.front().dtype()), static_cast<int64_t>(params.size()),
+                          launch_fused_adam(params.front().dtype(), static_cast<int64_t>(params.size()),
                                             p.data(), g.data(), m.data(), v.data(),
-                                            a.amsgrad ? vmax.data() : nullptr, n.data(), h, stream(dev)));
+                                            a.amsgrad ? vmax.data() : nullptr, n.data(), a, stream(dev)));
 }
 
 }  // namespace
 
 void register_optim_kernels() {
-  register_kernel(OpId::fused_sgd, DeviceType::CUDA, &fused_sgd_cuda, "FusedSGD");
-  register_kernel(OpId::fused_adam, DeviceType::CUDA, &fused_adam_cuda, "FusedAdam");
+  register_kernel<OpId::fused_sgd>(DeviceType::cuda, &fused_sgd_cuda);
+  register_kernel<OpId::fused_adam>(DeviceType::cuda, &fused_adam_cuda);
 }
 
 }  // namespace ember::cuda

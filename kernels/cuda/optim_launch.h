@@ -10,13 +10,13 @@
 namespace ember::cuda {
 
 // bufs: null when momentum == 0.
-cudaError_t launch_fused_sgd(DT dtype, int64_t n_tensors, void* const* params, void* const* grads,
-                             void* const* bufs, const int64_t* numels, const kernels::SgdHyper& h,
+cudaError_t launch_fused_sgd(DType dtype, int64_t n_tensors, void* const* params, void* const* grads,
+                             void* const* bufs, const int64_t* numels, const FusedSGDArgs& h,
                              cudaStream_t stream);
 
 // max_exp_avg_sqs: null unless amsgrad.
-cudaError_t launch_fused_adam(DT dtype, int64_t n_tensors, void* const* params, void* const* grads,
+cudaError_t launch_fused_adam(DType dtype, int64_t n_tensors, void* const* params, void* const* grads,
                               void* const* exp_avgs, void* const* exp_avg_sqs, void* const* max_exp_avg_sqs,
-                              const int64_t* numels, const kernels::AdamHyper& h, cudaStream_t stream);
+                              const int64_t* numels, const FusedAdamArgs& h, cudaStream_t stream);
 
 }  // namespace ember::cuda

@@ -9,16 +9,11 @@
 namespace ember::cuda {
 namespace {
 
-const char* op_of(PoolKind kind, bool backward) {
-  switch (kind) {
-    case PoolKind::max:
-      return backward ? "max_pool2d_backward" : "max_pool2d";
-    case PoolKind::avg:
-      return backward ? "avg_pool2d_backward" : "avg_pool2d";
-    case PoolKind::adaptive_avg:
-      break;
-  }
-  return backward ? "adaptive_avg_pool2d_backward" : "adaptive_avg_pool2d";
+// The backward op of each forward pooling op.
+constexpr OpId backward_of(OpId forward) {
+  return forward == OpId::max_pool2d   ? OpId::max_pool2d_backward
+         : forward == OpId::avg_pool2d ? OpId::avg_pool2d_backward
+                                       : OpId::adaptive_avg_pool2d_backward;
 }
 
 // in: [N, C, H, W], out: [N, C, OH, OW]. Adaptive pooling passes default options: its
@@ -60,40 +55,42 @@ void check_args(const char* op, const Tensor& in, const Tensor& out, const Tenso
               in.device());
 }
 
-template <PoolKind K>
+template <OpId K>
 void pool_forward(const Tensor& x, const Tensor& out, const Tensor& indices, const Pool2dOptions& opt) {
-  const char* op = op_of(K, false);
+  const char* op = op_name(K);
   const PoolGeom g = geometry(x, out, opt);
-  check_args(op, x, out, indices, K == PoolKind::max, g);
+  check_args(op, x, out, indices, K == OpId::max_pool2d, g);
   const int dev = x.device().index;
   DeviceGuard guard(dev);
-  int64_t* ip = K == PoolKind::max ? indices.data<int64_t>() : nullptr;
+  int64_t* ip = K == OpId::max_pool2d ? indices.data<int64_t>() : nullptr;
   EMBER_CUDA_CHECK_LAUNCH(
-      op, launch_pool2d(K, to_dt(x.dtype()), x.raw_data(), out.raw_data(), ip, x.size(0) * x.size(1), g, stream(dev)));
+      op, launch_pool2d(K, x.dtype(), x.raw_data(), out.raw_data(), ip, x.size(0) * x.size(1), g, stream(dev)));
 }
 
-template <PoolKind K>
+template <OpId K>
 void pool_backward(const Tensor& gy, const Tensor& indices, const Tensor& gx, const Pool2dOptions& opt) {
-  const char* op = op_of(K, true);
+  const char* op = op_name(backward_of(K));
   const PoolGeom g = geometry(gx, gy, opt);
-  check_args(op, gx, gy, indices, K == PoolKind::max, g);
+  check_args(op, gx, gy, indices, K == OpId::max_pool2d, g);
   const int dev = gy.device().index;
   DeviceGuard guard(dev);
-  const int64_t* ip = K == PoolKind::max ? indices.data<int64_t>() : nullptr;
-  EMBER_CUDA_CHECK_LAUNCH(op, launch_pool2d_backward(K, to_dt(gy.dtype()), gy.raw_data(), ip, gx.raw_data(),
+  const int64_t* ip = K == OpId::max_pool2d ? indices.data<int64_t>() : nullptr;
+  EMBER_CUDA_CHECK_LAUNCH(op, launch_pool2d_backward(K, gy.dtype(), gy.raw_data(), ip, gx.raw_data(),
                                                      gx.size(0) * gx.size(1), g, stream(dev)));
+}
+
+template <OpId K>
+void register_pool() {
+  register_kernel<K>(DeviceType::cuda, &pool_forward<K>);
+  register_kernel<backward_of(K)>(DeviceType::cuda, &pool_backward<K>);
 }
 
 }  // namespace
 
 void register_pool_kernels() {
-  register_kernel(OpId::max_pool2d, DeviceType::CUDA, &pool_forward<PoolKind::max>, "Pool2d");
-  register_kernel(OpId::max_pool2d_backward, DeviceType::CUDA, &pool_backward<PoolKind::max>, "Pool2dBackward");
-  register_kernel(OpId::avg_pool2d, DeviceType::CUDA, &pool_forward<PoolKind::avg>, "Pool2d");
-  register_kernel(OpId::avg_pool2d_backward, DeviceType::CUDA, &pool_backward<PoolKind::avg>, "Pool2dBackward");
-  register_kernel(OpId::adaptive_avg_pool2d, DeviceType::CUDA, &pool_forward<PoolKind::adaptive_avg>, "Pool2d");
-  register_kernel(OpId::adaptive_avg_pool2d_backward, DeviceType::CUDA, &pool_backward<PoolKind::adaptive_avg>,
-                  "Pool2dBackward");
+  register_pool<OpId::max_pool2d>();
+  register_pool<OpId::avg_pool2d>();
+  register_pool<OpId::adaptive_avg_pool2d>();
 }
 
 }  // namespace ember::cuda

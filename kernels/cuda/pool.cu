@@ -78,7 +78,7 @@ __global__ void avg_pool_bwd(const T* gy, T* gx, int64_t total, PoolGeom g) {
 }
 
 template <class T>
-cudaError_t forward(PoolKind kind, const void* xv, void* yv, int64_t* indices, int64_t planes, const PoolGeom& g,
+cudaError_t forward(OpId kind, const void* xv, void* yv, int64_t* indices, int64_t planes, const PoolGeom& g,
                     cudaStream_t stream) {
   const T* x = static_cast<const T*>(xv);
   T* y = static_cast<T*>(yv);
@@ -86,22 +86,23 @@ cudaError_t forward(PoolKind kind, const void* xv, void* yv, int64_t* indices, i
   if (total == 0) return cudaSuccess;
   const int blocks = blocks_for(total);
   switch (kind) {
-    case PoolKind::max:
+    case OpId::max_pool2d:
       if (!indices) return cudaErrorInvalidValue;
       max_pool_fwd<T><<<blocks, kThreads, 0, stream>>>(x, y, indices, total, g);
       break;
-    case PoolKind::avg:
+    case OpId::avg_pool2d:
       avg_pool_fwd<T, false><<<blocks, kThreads, 0, stream>>>(x, y, total, g);
       break;
-    case PoolKind::adaptive_avg:
+    case OpId::adaptive_avg_pool2d:
       avg_pool_fwd<T, true><<<blocks, kThreads, 0, stream>>>(x, y, total, g);
       break;
+    default: return cudaErrorInvalidValue;
   }
   return cudaGetLastError();
 }
 
 template <class T>
-cudaError_t backward(PoolKind kind, const void* gyv, const int64_t* indices, void* gxv, int64_t planes,
+cudaError_t backward(OpId kind, const void* gyv, const int64_t* indices, void* gxv, int64_t planes,
                      const PoolGeom& g, cudaStream_t stream) {
   const T* gy = static_cast<const T*>(gyv);
   T* gx = static_cast<T*>(gxv);
@@ -109,16 +110,17 @@ cudaError_t backward(PoolKind kind, const void* gyv, const int64_t* indices, voi
   if (total == 0) return cudaSuccess;
   const int blocks = blocks_for(total);
   switch (kind) {
-    case PoolKind::max:
+    case OpId::max_pool2d:
       if (!indices) return cudaErrorInvalidValue;
       max_pool_bwd<T><<<blocks, kThreads, 0, stream>>>(gy, indices, gx, total, g);
       break;
-    case PoolKind::avg:
+    case OpId::avg_pool2d:
       avg_pool_bwd<T, false><<<blocks, kThreads, 0, stream>>>(gy, gx, total, g);
       break;
-    case PoolKind::adaptive_avg:
+    case OpId::adaptive_avg_pool2d:
       avg_pool_bwd<T, true><<<blocks, kThreads, 0, stream>>>(gy, gx, total, g);
       break;
+    default: return cudaErrorInvalidValue;
   }
   return cudaGetLastError();
 }
@@ -129,7 +131,7 @@ bool valid(const PoolGeom& g) {
 
 }  // namespace
 
-cudaError_t launch_pool2d(PoolKind kind, DT dt, const void* x, void* out, int64_t* indices, int64_t planes,
+cudaError_t launch_pool2d(OpId kind, DType dt, const void* x, void* out, int64_t* indices, int64_t planes,
                           const PoolGeom& g, cudaStream_t stream) {
   if (!valid(g)) return cudaErrorInvalidValue;
   return ew::dispatch_floating(dt, [&](auto tag) {
@@ -137,7 +139,7 @@ cudaError_t launch_pool2d(PoolKind kind, DT dt, const void* x, void* out, int64_
   });
 }
 
-cudaError_t launch_pool2d_backward(PoolKind kind, DT dt, const void* gy, const int64_t* indices, void* gx,
+cudaError_t launch_pool2d_backward(OpId kind, DType dt, const void* gy, const int64_t* indices, void* gx,
                                    int64_t planes, const PoolGeom& g, cudaStream_t stream) {
   if (!valid(g)) return cudaErrorInvalidValue;
   return ew::dispatch_floating(dt, [&](auto tag) {

@@ -9,13 +9,13 @@
 namespace ember::cuda {
 namespace {
 
-template <RandomKind kKind>
+template <OpId kKind>
 void random_cuda(const Tensor& out, const Tensor& probs, const RandomArgs& a) {
   static constexpr const char* kNames[] = {"random_uniform", "random_normal", "random_bernoulli", "random_int"};
   const char* op = kNames[static_cast<int>(kKind)];
   EMBER_CHECK(out.is_contiguous(), ValueError, "{}: the output must be contiguous (shape {})", op,
               shape_str(out.shape()));
-  if constexpr (kKind == RandomKind::uniform || kKind == RandomKind::normal) {
+  if constexpr (kKind == OpId::random_uniform || kKind == OpId::random_normal) {
     EMBER_CHECK(is_floating(out.dtype()), DTypeError, "{}: expected a floating-point output, got {}", op,
                 out.dtype());
   }
@@ -27,7 +27,7 @@ void random_cuda(const Tensor& out, const Tensor& probs, const RandomArgs& a) {
   d.low = a.low;
   d.range = static_cast<uint64_t>(a.high) - static_cast<uint64_t>(a.low);
   TensorRef pr;
-  const bool has_probs = kKind == RandomKind::bernoulli && probs.defined();
+  const bool has_probs = kKind == OpId::random_bernoulli && probs.defined();
   if (has_probs) {
     EMBER_CHECK(probs.device() == out.device(), DeviceError, "{}: probabilities on {} but the output on {}", op,
                 probs.device(), out.device());
@@ -40,17 +40,17 @@ void random_cuda(const Tensor& out, const Tensor& probs, const RandomArgs& a) {
   }
   const int dev = out.device().index;
   DeviceGuard guard(dev);
-  EMBER_CUDA_CHECK_LAUNCH(op, launch_random(d, out.raw_data(), to_dt(out.dtype()), out.numel(),
+  EMBER_CUDA_CHECK_LAUNCH(op, launch_random(d, out.raw_data(), out.dtype(), out.numel(),
                                             has_probs ? &pr : nullptr, stream(dev)));
 }
 
 }  // namespace
 
 void register_random_kernels() {
-  register_kernel(OpId::random_uniform, DeviceType::CUDA, &random_cuda<RandomKind::uniform>, "Random");
-  register_kernel(OpId::random_normal, DeviceType::CUDA, &random_cuda<RandomKind::normal>, "Random");
-  register_kernel(OpId::random_bernoulli, DeviceType::CUDA, &random_cuda<RandomKind::bernoulli>, "Random");
-  register_kernel(OpId::random_int, DeviceType::CUDA, &random_cuda<RandomKind::integer>, "Random");
+  register_kernel<OpId::random_uniform>(DeviceType::cuda, &random_cuda<OpId::random_uniform>);
+  register_kernel<OpId::random_normal>(DeviceType::cuda, &random_cuda<OpId::random_normal>);
+  register_kernel<OpId::random_bernoulli>(DeviceType::cuda, &random_cuda<OpId::random_bernoulli>);
+  register_kernel<OpId::random_int>(DeviceType::cuda, &random_cuda<OpId::random_int>);
 }
 
 }  // namespace ember::cuda

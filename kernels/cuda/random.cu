@@ -33,9 +33,9 @@ __device__ __forceinline__ T from_int(int64_t v) {
 __device__ __forceinline__ double load_prob(const TensorRef& r, bool dense, int64_t i) {
   const int64_t off = dense ? i : kernels::strided_offset(i, r.g);
   switch (r.dtype) {
-    case DT::f64: return static_cast<const double*>(r.data)[off];
-    case DT::f16: return ew::load(static_cast<const __half*>(r.data)[off]);
-    case DT::bf16: return ew::load(static_cast<const __nv_bfloat16*>(r.data)[off]);
+    case DType::f64: return static_cast<const double*>(r.data)[off];
+    case DType::f16: return ew::load(static_cast<const __half*>(r.data)[off]);
+    case DType::bf16: return ew::load(static_cast<const __nv_bfloat16*>(r.data)[off]);
     default: return static_cast<const float*>(r.data)[off];
   }
 }
@@ -92,23 +92,23 @@ template <class T>
 cudaError_t run(const RandomDraw& d, void* out_raw, int64_t n, const TensorRef* probs, cudaStream_t stream) {
   T* out = static_cast<T*>(out_raw);
   switch (d.kind) {
-    case RandomKind::uniform:
+    case OpId::random_uniform:
       if constexpr (std::is_integral_v<T>) return cudaErrorNotSupported;
       else uniform_kernel<T><<<blocks_for((n + 1) / 2), kThreads, 0, stream>>>(out, n, d.seed, d.offset,
                                                                               std::is_same_v<T, double>);
       break;
-    case RandomKind::normal:
+    case OpId::random_normal:
       if constexpr (std::is_integral_v<T>) return cudaErrorNotSupported;
       else normal_kernel<T><<<blocks_for(n), kThreads, 0, stream>>>(out, n, d.seed, d.offset);
       break;
-    case RandomKind::bernoulli: {
+    case OpId::random_bernoulli: {
       const TensorRef pr = probs ? *probs : TensorRef{};
       const bool dense = probs && kernels::is_dense(pr.g);
       bernoulli_kernel<T><<<blocks_for((n + 1) / 2), kThreads, 0, stream>>>(out, n, d.seed, d.offset, d.p, pr,
                                                                            probs != nullptr, dense);
       break;
     }
-    case RandomKind::integer:
+    case OpId::random_int:
       integer_kernel<T><<<blocks_for(n), kThreads, 0, stream>>>(out, n, d.seed, d.offset, d.low, d.range);
       break;
     default: return cudaErrorInvalidValue;
@@ -118,7 +118,7 @@ cudaError_t run(const RandomDraw& d, void* out_raw, int64_t n, const TensorRef* 
 
 }  // namespace
 
-cudaError_t launch_random(const RandomDraw& draw, void* out, DT dtype, int64_t n, const TensorRef* probs,
+cudaError_t launch_random(const RandomDraw& draw, void* out, DType dtype, int64_t n, const TensorRef* probs,
                           cudaStream_t stream) {
   if (n <= 0) return cudaSuccess;
   return ew::dispatch_all(dtype, [&](auto tag) {

@@ -6,11 +6,10 @@
 
 namespace ember::cuda {
 
-enum class RandomKind : int { uniform, normal, bernoulli, integer };
-
-// One draw; element i of the output is the function of core/philox.h for `kind`.
+// One draw; element i of the output is the function of core/philox.h for `kind` (one of
+// the random_* ops).
 struct RandomDraw {
-  RandomKind kind = RandomKind::uniform;
+  OpId kind = OpId::random_uniform;
   uint64_t seed = 0;
   uint64_t offset = 0;  // first Philox counter
   double p = 0.0;       // bernoulli without probabilities
@@ -20,7 +19,7 @@ struct RandomDraw {
 
 // out: n contiguous elements of `dtype`. probs: null, or (bernoulli) n probabilities of a
 // floating dtype with any geometry.
-cudaError_t launch_random(const RandomDraw& draw, void* out, DT dtype, int64_t n, const TensorRef* probs,
+cudaError_t launch_random(const RandomDraw& draw, void* out, DType dtype, int64_t n, const TensorRef* probs,
                           cudaStream_t stream);
 
 }  // namespace ember::cuda

@@ -22,7 +22,7 @@ void check_device(const Tensor& x, const Tensor& out, const char* op) {
               "{}: CUDA kernel got an input on {} and an output on {}", op, x.device(), out.device());
 }
 
-void launch(ReduceKind kind, const char* op, const Tensor& x, const Tensor& values, const Tensor& indices,
+void launch(OpId kind, const char* op, const Tensor& x, const Tensor& values, const Tensor& indices,
             uint64_t mask) {
   const TensorRef xr = make_ref(x, op);
   const TensorRef vr = make_ref(values, op);
@@ -41,9 +41,9 @@ void launch(ReduceKind kind, const char* op, const Tensor& x, const Tensor& valu
   EMBER_CUDA_CHECK_LAUNCH(op, status);
 }
 
-template <ReduceKind kKind>
+template <OpId kKind>
 void reduce_cuda(const Tensor& x, const Tensor& out, uint64_t mask) {
-  const char* op = kKind == ReduceKind::sum ? "sum" : kKind == ReduceKind::amax ? "amax" : "amin";
+  const char* op = op_name(kKind);
   check_numeric(x, op);
   check_device(x, out, op);
   EMBER_CHECK(out.dtype() == x.dtype(), DTypeError, "{}: the CUDA kernel writes {} into an output of {}", op,
@@ -75,17 +75,17 @@ void arg_reduce_cuda(const Tensor& x, const Tensor& values, const Tensor& indice
   EMBER_CHECK(values.shape() == indices.shape() && values.strides() == indices.strides(), ShapeError,
               "{}: values and indices must share one layout (shapes {} and {})", op, shape_str(values.shape()),
               shape_str(indices.shape()));
-  launch(kMax ? ReduceKind::argmax : ReduceKind::argmin, op, x, values, indices, dim < 64 ? uint64_t{1} << dim : 0);
+  launch(kMax ? OpId::max_dim : OpId::min_dim, op, x, values, indices, dim < 64 ? uint64_t{1} << dim : 0);
 }
 
 }  // namespace
 
 void register_reduce_kernels() {
-  register_kernel(OpId::sum, DeviceType::CUDA, &reduce_cuda<ReduceKind::sum>, "Reduce");
-  register_kernel(OpId::amax, DeviceType::CUDA, &reduce_cuda<ReduceKind::amax>, "Reduce");
-  register_kernel(OpId::amin, DeviceType::CUDA, &reduce_cuda<ReduceKind::amin>, "Reduce");
-  register_kernel(OpId::max_dim, DeviceType::CUDA, &arg_reduce_cuda<true>, "ArgReduce");
-  register_kernel(OpId::min_dim, DeviceType::CUDA, &arg_reduce_cuda<false>, "ArgReduce");
+  register_kernel<OpId::sum>(DeviceType::cuda, &reduce_cuda<OpId::sum>);
+  register_kernel<OpId::amax>(DeviceType::cuda, &reduce_cuda<OpId::amax>);
+  register_kernel<OpId::amin>(DeviceType::cuda, &reduce_cuda<OpId::amin>);
+  register_kernel<OpId::max_dim>(DeviceType::cuda, &arg_reduce_cuda<true>);
+  register_kernel<OpId::min_dim>(DeviceType::cuda, &arg_reduce_cuda<false>);
 }
 
 }  // namespace ember::cuda

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/dtype.cuh"
 #include "kernels/cuda/reduce_launch.h"
 
@@ -21,7 +22,7 @@ using kernels::ReducePlan;
 using kernels::strided_offset;
 
 // C: the type an element is compared in (ew::acc_t: f16/bf16 in float like the CPU; u8
-// widened so that warp shuffles accept it). Sum: the sum's accumulator (double for
+// widened to a full word for the warp shuffles). Sum: the sum's accumulator (double for
 // floating dtypes, int64 for integers, as the CPU's sum_acc_t).
 template <class T> struct Traits {
   using C = std::conditional_t<std::is_same_v<T, uint8_t>, int32_t, ew::acc_t<T>>;
@@ -95,24 +96,11 @@ template <class T_, bool kMax> struct ArgOp {
 template <class T> using ArgMaxOp = ArgOp<T, true>;
 template <class T> using ArgMinOp = ArgOp<T, false>;
 
-template <class A> __device__ A shfl_xor(A v, int mask) { return __shfl_xor_sync(0xffffffffu, v, mask); }
-template <class C> __device__ VI<C> shfl_xor(VI<C> v, int mask) {
-  return {shfl_xor(v.v, mask), shfl_xor(v.i, mask)};
-}
-
-// Reduces over a 1-d block (a multiple of 32 threads); every thread gets the result.
+// Op::combine as the functor the cooperative reductions take.
 template <class Op>
-__device__ typename Op::Acc block_reduce(typename Op::Acc v, typename Op::Acc* smem) {
-  for (int m = 16; m > 0; m >>= 1) v = Op::combine(v, shfl_xor(v, m));
-  if (blockDim.x == 32) return v;
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, n_warps = blockDim.x >> 5;
-  __syncthreads();  // the previous output's readers are done with smem
-  if (lane == 0) smem[warp] = v;
-  __syncthreads();
-  v = smem[0];
-  for (int w = 1; w < n_warps; ++w) v = Op::combine(v, smem[w]);
-  return v;
-}
+struct Combine {
+  __device__ typename Op::Acc operator()(typename Op::Acc a, typename Op::Acc b) const { return Op::combine(a, b); }
+};
 
 __device__ __forceinline__ int64_t inner_offset(int64_t r, const kernels::Geometry& g) {
   return g.ndim == 1 ? r * g.strides[0] : strided_offset(r, g);
@@ -134,7 +122,7 @@ __global__ void __launch_bounds__(512)
     for (int64_t r = r_begin + threadIdx.x; r < r_end; r += blockDim.x) {
       acc = Op::combine(acc, Op::make(base[inner_offset(r, p.inner)], r));
     }
-    acc = block_reduce<Op>(acc, smem);
+    acc = coop::block_allreduce(acc, smem, Combine<Op>{});
     if (threadIdx.x == 0) {
       if (partial) partial[split * p.n_out + o] = acc;
       else Op::store(acc, values, indices, strided_offset(o, p.out));
@@ -161,14 +149,7 @@ __global__ void __launch_bounds__(256)
         acc = Op::combine(acc, Op::make(base[inner_offset(r, p.inner)], r));
       }
     }
-    if (blockDim.y > 1) {
-      __syncthreads();  // the previous tile's readers are done with smem
-      smem[threadIdx.y * blockDim.x + threadIdx.x] = acc;
-      __syncthreads();
-      if (threadIdx.y == 0) {
-        for (unsigned k = 1; k < blockDim.y; ++k) acc = Op::combine(acc, smem[k * blockDim.x + threadIdx.x]);
-      }
-    }
+    acc = coop::column_allreduce(acc, smem, Combine<Op>{});
     if (threadIdx.y == 0 && o < p.n_out) {
       if (partial) partial[split * p.n_out + o] = acc;
       else Op::store(acc, values, indices, strided_offset(o, p.out));
@@ -214,26 +195,26 @@ cudaError_t run(const ReducePlan& p, const ReduceLaunch& l, const void* x, void*
 }
 
 template <template <class> class Op, class... Args>
-cudaError_t for_dtype(DT dtype, Args... args) {
+cudaError_t for_dtype(DType dtype, Args... args) {
   return ew::dispatch_numeric(dtype, [&]<class T>(ew::Tag<T>) { return run<Op<T>>(args...); });
 }
 
 }  // namespace
 
-cudaError_t launch_reduce(ReduceKind kind, DT dtype, const ReducePlan& plan, const ReduceLaunch& launch,
+cudaError_t launch_reduce(OpId kind, DType dtype, const ReducePlan& plan, const ReduceLaunch& launch,
                           const void* x, void* values, int64_t* indices, void* workspace, cudaStream_t stream) {
   switch (kind) {
-    case ReduceKind::sum: return for_dtype<SumOp>(dtype, plan, launch, x, values, indices, workspace, stream);
-    case ReduceKind::amax: return for_dtype<MaxOp>(dtype, plan, launch, x, values, indices, workspace, stream);
-    case ReduceKind::amin: return for_dtype<MinOp>(dtype, plan, launch, x, values, indices, workspace, stream);
-    case ReduceKind::argmax:
+    case OpId::sum: return for_dtype<SumOp>(dtype, plan, launch, x, values, indices, workspace, stream);
+    case OpId::amax: return for_dtype<MaxOp>(dtype, plan, launch, x, values, indices, workspace, stream);
+    case OpId::amin: return for_dtype<MinOp>(dtype, plan, launch, x, values, indices, workspace, stream);
+    case OpId::max_dim:
       if (indices == nullptr) return cudaErrorInvalidValue;
       return for_dtype<ArgMaxOp>(dtype, plan, launch, x, values, indices, workspace, stream);
-    case ReduceKind::argmin:
+    case OpId::min_dim:
       if (indices == nullptr) return cudaErrorInvalidValue;
       return for_dtype<ArgMinOp>(dtype, plan, launch, x, values, indices, workspace, stream);
+    default: return cudaErrorInvalidValue;
   }
-  return cudaErrorInvalidValue;
 }
 
 }  // namespace ember::cuda

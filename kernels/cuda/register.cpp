@@ -4,9 +4,9 @@
 namespace ember {
 
 void register_cuda_kernels() {
-  set_allocator(DeviceType::CUDA, cuda::device_allocator());
-  register_kernel(OpId::copy, DeviceType::CUDA, &cuda::copy_cuda, "Copy");
-  register_kernel(OpId::fill, DeviceType::CUDA, &cuda::fill_cuda, "Fill");
+  set_allocator(DeviceType::cuda, cuda::device_allocator());
+  register_kernel<OpId::copy>(DeviceType::cuda, &cuda::copy_cuda);
+  register_kernel<OpId::fill>(DeviceType::cuda, &cuda::fill_cuda);
   cuda::register_elementwise_kernels();
   cuda::register_reduce_kernels();
   cuda::register_softmax_kernels();

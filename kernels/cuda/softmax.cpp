@@ -40,7 +40,7 @@ void softmax_cuda(const Tensor& x, const Tensor& out, int64_t dim) {
   const Tensor xc = x.contiguous();
   const int dev = x.device().index;
   DeviceGuard guard(dev);
-  EMBER_CUDA_CHECK_LAUNCH(op, launch_softmax(kLog, to_dt(x.dtype()), xc.raw_data(), out.raw_data(), s, stream(dev)));
+  EMBER_CUDA_CHECK_LAUNCH(op, launch_softmax(kLog, x.dtype(), xc.raw_data(), out.raw_data(), s, stream(dev)));
 }
 
 template <bool kLog>
@@ -57,17 +57,17 @@ void softmax_backward_cuda(const Tensor& y, const Tensor& gy, const Tensor& gx, 
   const Tensor gc = gy.contiguous();
   const int dev = y.device().index;
   DeviceGuard guard(dev);
-  EMBER_CUDA_CHECK_LAUNCH(op, launch_softmax_backward(kLog, to_dt(y.dtype()), yc.raw_data(), gc.raw_data(),
+  EMBER_CUDA_CHECK_LAUNCH(op, launch_softmax_backward(kLog, y.dtype(), yc.raw_data(), gc.raw_data(),
                                                       gx.raw_data(), s, stream(dev)));
 }
 
 }  // namespace
 
 void register_softmax_kernels() {
-  register_kernel(OpId::softmax, DeviceType::CUDA, &softmax_cuda<false>, "Softmax");
-  register_kernel(OpId::log_softmax, DeviceType::CUDA, &softmax_cuda<true>, "Softmax");
-  register_kernel(OpId::softmax_backward, DeviceType::CUDA, &softmax_backward_cuda<false>, "SoftmaxBackward");
-  register_kernel(OpId::log_softmax_backward, DeviceType::CUDA, &softmax_backward_cuda<true>, "SoftmaxBackward");
+  register_kernel<OpId::softmax>(DeviceType::cuda, &softmax_cuda<false>);
+  register_kernel<OpId::log_softmax>(DeviceType::cuda, &softmax_cuda<true>);
+  register_kernel<OpId::softmax_backward>(DeviceType::cuda, &softmax_backward_cuda<false>);
+  register_kernel<OpId::log_softmax_backward>(DeviceType::cuda, &softmax_backward_cuda<true>);
 }
 
 }  // namespace ember::cuda

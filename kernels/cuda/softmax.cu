@@ -13,7 +13,8 @@
 #include <cstdint>
 
 #include "kernels/cuda/dtype.cuh"
-#include "kernels/cuda/row_reduce.cuh"
+#include "kernels/common/elementwise_ops.h"
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/softmax_launch.h"
 
 namespace ember::cuda {
@@ -25,10 +26,14 @@ template <class T> using Acc = ew::acc_t<T>;
 using ew::load;
 template <class T> __device__ __forceinline__ T store(Acc<T> v) { return ew::to_storage<T>(v); }
 
-using rows::AddF;
-using rows::exp_;
-using rows::log_;
-using rows::MaxF;
+using kernels::math::exp;
+using kernels::math::log;
+// fmax skips NaN like the CPU's std::max(mx, v): a NaN element does not become the max
+// (it turns the sum, and so the whole slice, into NaN instead).
+struct MaxF {
+  template <class A> __device__ A operator()(A a, A b) const { return kernels::math::max(a, b); }
+};
+using coop::Sum;
 
 constexpr int kMaxThreads = 512;
 
@@ -36,17 +41,8 @@ constexpr int kMaxThreads = 512;
 // every thread of the block (kCols or a block-wide group) or of the warp (warp groups).
 template <bool kCols, class A, class F>
 __device__ A group_reduce(A v, A* smem, F f) {
-  if constexpr (kCols) {
-    if (blockDim.y == 1) return v;
-    __syncthreads();  // the previous reduction's readers are done with smem
-    smem[threadIdx.y * blockDim.x + threadIdx.x] = v;
-    __syncthreads();
-    v = smem[threadIdx.x];
-    for (unsigned k = 1; k < blockDim.y; ++k) v = f(v, smem[k * blockDim.x + threadIdx.x]);
-    return v;
-  } else {
-    return rows::row_reduce(v, smem, f);
-  }
+  if constexpr (kCols) return coop::column_allreduce(v, smem, f);
+  else return coop::block_allreduce(v, smem, f);
 }
 
 // One slice per thread group: its first element's offset, its stride and its length (0
@@ -85,15 +81,15 @@ __global__ void __launch_bounds__(kMaxThreads) softmax_forward(const T* x, T* y,
     mx = group_reduce<kCols>(mx, smem, MaxF{});
     if (mx == A(-INFINITY)) mx = 0;
     A sum = 0;
-    for (int64_t i = lane; i < sl.n; i += group) sum += exp_(load(px[i * sl.stride]) - mx);
-    sum = group_reduce<kCols>(sum, smem, AddF{});
+    for (int64_t i = lane; i < sl.n; i += group) sum += exp(load(px[i * sl.stride]) - mx);
+    sum = group_reduce<kCols>(sum, smem, Sum{});
     if constexpr (kLog) {
-      const A lse = mx + log_(sum);
+      const A lse = mx + log(sum);
       for (int64_t i = lane; i < sl.n; i += group) py[i * sl.stride] = store<T>(load(px[i * sl.stride]) - lse);
     } else {
       const A inv = A(1) / sum;
       for (int64_t i = lane; i < sl.n; i += group) {
-        py[i * sl.stride] = store<T>(exp_(load(px[i * sl.stride]) - mx) * inv);
+        py[i * sl.stride] = store<T>(exp(load(px[i * sl.stride]) - mx) * inv);
       }
     }
   }
@@ -115,11 +111,11 @@ __global__ void __launch_bounds__(kMaxThreads) softmax_backward(const T* y, cons
       const A g = load(pg[i * sl.stride]);
       dot += kLog ? g : g * load(py[i * sl.stride]);
     }
-    dot = group_reduce<kCols>(dot, smem, AddF{});
+    dot = group_reduce<kCols>(dot, smem, Sum{});
     for (int64_t i = lane; i < sl.n; i += group) {
       const A yv = load(py[i * sl.stride]);
       const A g = load(pg[i * sl.stride]);
-      po[i * sl.stride] = store<T>(kLog ? g - exp_(yv) * dot : yv * (g - dot));
+      po[i * sl.stride] = store<T>(kLog ? g - exp(yv) * dot : yv * (g - dot));
     }
   }
 }
@@ -179,12 +175,12 @@ bool empty(SoftmaxShape s) { return s.outer == 0 || s.d == 0 || s.inner == 0; }
 
 }  // namespace
 
-cudaError_t launch_softmax(bool log, DT dtype, const void* x, void* y, SoftmaxShape s, cudaStream_t stream) {
+cudaError_t launch_softmax(bool log, DType dtype, const void* x, void* y, SoftmaxShape s, cudaStream_t stream) {
   if (empty(s)) return cudaSuccess;
   return ew::dispatch_floating(dtype, [&]<class T>(ew::Tag<T>) { return forward_typed<T>(log, x, y, s, stream); });
 }
 
-cudaError_t launch_softmax_backward(bool log, DT dtype, const void* y, const void* gy, void* gx, SoftmaxShape s,
+cudaError_t launch_softmax_backward(bool log, DType dtype, const void* y, const void* gy, void* gx, SoftmaxShape s,
                                     cudaStream_t stream) {
   if (empty(s)) return cudaSuccess;
   return ew::dispatch_floating(dtype,

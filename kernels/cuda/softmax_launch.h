@@ -17,11 +17,11 @@ struct SoftmaxShape {
 
 // y = softmax(x) or log_softmax(x); x and y contiguous, dtype f32/f64/f16/bf16
 // (cudaErrorNotSupported otherwise).
-cudaError_t launch_softmax(bool log, DT dtype, const void* x, void* y, SoftmaxShape s, cudaStream_t stream);
+cudaError_t launch_softmax(bool log, DType dtype, const void* x, void* y, SoftmaxShape s, cudaStream_t stream);
 
 // From the forward output y and its gradient gy (contiguous):
 // softmax gx = y * (gy - sum(gy * y)); log_softmax gx = gy - exp(y) * sum(gy).
-cudaError_t launch_softmax_backward(bool log, DT dtype, const void* y, const void* gy, void* gx, SoftmaxShape s,
+cudaError_t launch_softmax_backward(bool log, DType dtype, const void* y, const void* gy, void* gx, SoftmaxShape s,
                                     cudaStream_t stream);
 
 }  // namespace ember::cuda

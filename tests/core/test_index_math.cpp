@@ -202,7 +202,7 @@ void check_int_pow(DType dtype, const std::vector<T>& as, const std::vector<T>& 
   ASSERT_GT(n, 0);
   Tensor a = from_vector<T>(av, {n}), b = from_vector<T>(bv, {n});
   Tensor out = make_tensor({n}, dtype, Device::cpu());
-  get_kernel<kernel::Binary>(OpId::pow, DeviceType::CPU, "Binary")(a, b, out);
+  get_kernel<OpId::pow>(DeviceType::cpu)(a, b, out);
   const T* cpu = out.data<T>();
   for (int64_t i = 0; i < n; ++i) {
     const T got = kernels::int_cast<T>(kernels::int_pow(av[static_cast<size_t>(i)], bv[static_cast<size_t>(i)]));

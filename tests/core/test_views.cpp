@@ -12,7 +12,7 @@ std::vector<float> vals(const Tensor& t) { return t.to_vector<float>(); }
 TEST(Views, ShareStorage) {
   Tensor a = iota({2, 3});
   Tensor v = a.view({3, 2});
-  EXPECT_EQ(v.impl()->storage.get(), a.impl()->storage.get());
+  EXPECT_EQ(v.impl()->storage().get(), a.impl()->storage().get());
   v.fill_(7.0);
   EXPECT_EQ(a.sum().item<float>(), 42.f);
 }

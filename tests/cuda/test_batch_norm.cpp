@@ -131,7 +131,7 @@ TEST(BatchNormParity, KernelChecksDevicesAndDtypes) {
   Tensor x = random_tensor({2, 3, 4}, DType::f32, 5).to(gpu());
   Tensor out = empty({2, 3, 4}, DType::f32, gpu());
   Tensor mean = empty({3}, DType::f32, gpu()), invstd = empty({3}, DType::f32, gpu());
-  auto bn = get_kernel<kernel::BatchNorm>(OpId::batch_norm, DeviceType::CUDA, "BatchNorm");
+  auto bn = get_kernel<OpId::batch_norm>(DeviceType::cuda);
   EXPECT_THROW(bn(x, ones({3}, DType::f32), Tensor(), mean, invstd, out, true, 1e-5), DeviceError);
   EXPECT_THROW(bn(x, ones({3}, DType::f64, gpu()), Tensor(), mean, invstd, out, true, 1e-5), DTypeError);
   EXPECT_NO_THROW(bn(x, ones({3}, DType::f32, gpu()), Tensor(), mean, invstd, out, true, 1e-5));

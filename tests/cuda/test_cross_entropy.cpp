@@ -50,7 +50,7 @@ TEST(CudaCrossEntropy, ForwardAndBackwardEveryDtype) {
       // Plain targets, -100 on some rows, and a real class (0) as ignore_index.
       const std::vector<std::pair<Tensor, int64_t>> cases = {{t, -100}, {with_ignored(t, -100), -100}, {t, 0}};
       for (const auto& [tt, ignore] : cases) {
-        for (Reduction r : {Reduction::None, Reduction::Mean, Reduction::Sum}) {
+        for (Reduction r : {Reduction::none, Reduction::mean, Reduction::sum}) {
           for (double eps : {0.0, 0.1}) {
             Tensor xc = x.clone().requires_grad_();
             Tensor xg = x.to(gpu()).requires_grad_();
@@ -78,12 +78,12 @@ TEST(CudaCrossEntropy, StridedScores) {
       // Transposed storage: the front-end copies the scores before the kernel.
       Tensor xc = non_contiguous(x).detach().requires_grad_();
       Tensor xg = non_contiguous(x.to(gpu())).detach().requires_grad_();
-      Tensor yc = cross_entropy(xc, t, Reduction::Mean, 0.2);
-      Tensor yg = cross_entropy(xg, t.to(gpu()), Reduction::Mean, 0.2);
-      EXPECT_TRUE(close(yg, yc, what(d, n, c, Reduction::Mean, 0.2, -100, "strided")));
+      Tensor yc = cross_entropy(xc, t, Reduction::mean, 0.2);
+      Tensor yg = cross_entropy(xg, t.to(gpu()), Reduction::mean, 0.2);
+      EXPECT_TRUE(close(yg, yc, what(d, n, c, Reduction::mean, 0.2, -100, "strided")));
       yc.backward();
       yg.backward();
-      EXPECT_TRUE(close(xg.grad(), xc.grad(), what(d, n, c, Reduction::Mean, 0.2, -100, "strided grad")));
+      EXPECT_TRUE(close(xg.grad(), xc.grad(), what(d, n, c, Reduction::mean, 0.2, -100, "strided grad")));
     }
   }
 }
@@ -102,12 +102,12 @@ TEST(CudaCrossEntropy, LargeInfAndNaNScores) {
       for (double eps : {0.0, 0.1}) {
         Tensor xc = x.clone().requires_grad_();
         Tensor xg = x.to(gpu()).requires_grad_();
-        Tensor yc = cross_entropy(xc, t, Reduction::None, eps);
-        Tensor yg = cross_entropy(xg, t.to(gpu()), Reduction::None, eps);
-        EXPECT_TRUE(close(yg, yc, what(d, 5, c, Reduction::None, eps, -100, "inf/NaN")));
+        Tensor yc = cross_entropy(xc, t, Reduction::none, eps);
+        Tensor yg = cross_entropy(xg, t.to(gpu()), Reduction::none, eps);
+        EXPECT_TRUE(close(yg, yc, what(d, 5, c, Reduction::none, eps, -100, "inf/NaN")));
         yc.sum().backward();
         yg.sum().backward();
-        EXPECT_TRUE(close(xg.grad(), xc.grad(), what(d, 5, c, Reduction::None, eps, -100, "inf/NaN grad")));
+        EXPECT_TRUE(close(xg.grad(), xc.grad(), what(d, 5, c, Reduction::none, eps, -100, "inf/NaN grad")));
       }
     }
   }
@@ -126,15 +126,15 @@ TEST(CudaCrossEntropy, KernelOutputsMatch) {
       const CrossEntropyArgs args{0.1, -100};
       Tensor lc = zeros({n}, d), sc = zeros({n}, ld);
       Tensor lg = zeros({n}, d, gpu()), sg = zeros({n}, ld, gpu());
-      EMBER_KERNEL(cross_entropy_forward, CrossEntropy, Device::cpu())(x, t, lc, sc, args);
-      EMBER_KERNEL(cross_entropy_forward, CrossEntropy, gpu())(x.to(gpu()), t.to(gpu()), lg, sg, args);
-      const std::string w = what(d, n, c, Reduction::None, 0.1, -100, "kernel");
+      get_kernel<OpId::cross_entropy_forward>(Device::cpu())(x, t, lc, sc, args);
+      get_kernel<OpId::cross_entropy_forward>(gpu())(x.to(gpu()), t.to(gpu()), lg, sg, args);
+      const std::string w = what(d, n, c, Reduction::none, 0.1, -100, "kernel");
       EXPECT_TRUE(close(lg, lc, w + " loss"));
       EXPECT_TRUE(close(sg, sc, parity_tol(ld), w + " lse"));
       const Tensor gl = random_tensor({n}, d, seed++);
       Tensor gc = zeros({n, c}, d), gg = zeros({n, c}, d, gpu());
-      EMBER_KERNEL(cross_entropy_backward, CrossEntropyBackward, Device::cpu())(x, t, sc, gl, gc, args);
-      EMBER_KERNEL(cross_entropy_backward, CrossEntropyBackward, gpu())(x.to(gpu()), t.to(gpu()), sg, gl.to(gpu()),
+      get_kernel<OpId::cross_entropy_backward>(Device::cpu())(x, t, sc, gl, gc, args);
+      get_kernel<OpId::cross_entropy_backward>(gpu())(x.to(gpu()), t.to(gpu()), sg, gl.to(gpu()),
                                                                          gg, args);
       EXPECT_TRUE(close(gg, gc, w + " gx"));
     }
@@ -146,10 +146,10 @@ TEST(CudaCrossEntropy, AllIgnoredAndEmpty) {
   const Tensor x = random_tensor({4, 6}, DType::f32, 900);
   const Tensor t = full({4}, -100, DType::i64);
   EXPECT_TRUE(close(cross_entropy(x.to(gpu()), t.to(gpu())), cross_entropy(x, t), "all ignored mean (NaN)"));
-  EXPECT_TRUE(close(cross_entropy(x.to(gpu()), t.to(gpu()), Reduction::Sum), cross_entropy(x, t, Reduction::Sum),
+  EXPECT_TRUE(close(cross_entropy(x.to(gpu()), t.to(gpu()), Reduction::sum), cross_entropy(x, t, Reduction::sum),
                     "all ignored sum"));
   const Tensor e = zeros({0, 5}, DType::f32, gpu()).requires_grad_();
-  Tensor y = cross_entropy(e, zeros({0}, DType::i64, gpu()), Reduction::Sum);
+  Tensor y = cross_entropy(e, zeros({0}, DType::i64, gpu()), Reduction::sum);
   y.backward();
   EXPECT_EQ(e.grad().numel(), 0);
 }

@@ -148,7 +148,7 @@ const char* const kCompareNames[] = {"eq", "ne", "lt", "le", "gt", "ge"};
 // for relu_backward, which only autograd calls.
 Tensor binary_kernel(OpId op, const Tensor& a, const Tensor& b) {
   Tensor out = make_tensor(a.shape(), a.dtype(), a.device());
-  get_kernel<kernel::Binary>(op, a.device().type, "Binary")(a, b, out);
+  get_kernel<kernel::Binary>(op, a.device().type)(a, b, out);
   return out;
 }
 
@@ -184,12 +184,12 @@ TEST(CudaElementwise, UnarySpecialValues) {
 TEST(CudaElementwise, UnaryRejectsWhatTheCpuRejects) {
   SKIP_WITHOUT_CUDA();
   Tensor i = zeros({3}, DType::i32, gpu());
-  auto unary = get_kernel<kernel::Unary>(OpId::exp, DeviceType::CUDA, "Unary");
+  auto unary = get_kernel<OpId::exp>(DeviceType::cuda);
   EXPECT_THROW(unary(i, make_tensor({3}, DType::i32, gpu()), {}), DTypeError);
   Tensor b = zeros({3}, DType::boolean, gpu());
-  auto neg_k = get_kernel<kernel::Unary>(OpId::neg, DeviceType::CUDA, "Unary");
+  auto neg_k = get_kernel<OpId::neg>(DeviceType::cuda);
   EXPECT_THROW(neg_k(b, make_tensor({3}, DType::boolean, gpu()), {}), DTypeError);
-  auto add_k = get_kernel<kernel::Binary>(OpId::add, DeviceType::CUDA, "Binary");
+  auto add_k = get_kernel<OpId::add>(DeviceType::cuda);
   EXPECT_THROW(add_k(b, b, make_tensor({3}, DType::boolean, gpu())), DTypeError);
 }
 

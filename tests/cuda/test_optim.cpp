@@ -143,11 +143,11 @@ TEST(OptimParity, KernelsSpanSeveralLaunches) {
   std::vector<Tensor> pg = to_gpu(pc), gg = to_gpu(gc), mg = to_gpu(mc), vg = to_gpu(vc), xg = to_gpu(xc);
   const FusedAdamArgs a{.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.01, .step = 3,
                         .decoupled = true, .amsgrad = true};
-  EMBER_KERNEL(fused_adam, FusedAdam, Device::cpu())(pc, gc, mc, vc, xc, a);
-  EMBER_KERNEL(fused_adam, FusedAdam, gpu())(pg, gg, mg, vg, xg, a);
+  get_kernel<OpId::fused_adam>(Device::cpu())(pc, gc, mc, vc, xc, a);
+  get_kernel<OpId::fused_adam>(gpu())(pg, gg, mg, vg, xg, a);
   const FusedSGDArgs s{.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .weight_decay = 1e-4};
-  EMBER_KERNEL(fused_sgd, FusedSGD, Device::cpu())(pc, gc, mc, s);
-  EMBER_KERNEL(fused_sgd, FusedSGD, gpu())(pg, gg, mg, s);
+  get_kernel<OpId::fused_sgd>(Device::cpu())(pc, gc, mc, s);
+  get_kernel<OpId::fused_sgd>(gpu())(pg, gg, mg, s);
   for (size_t k = 0; k < shapes.size(); ++k) {
     EXPECT_TRUE(close(pg[k], pc[k], fmt::format("param {}", k)));
     EXPECT_TRUE(close(mg[k], mc[k], fmt::format("exp_avg / momentum buffer {}", k)));

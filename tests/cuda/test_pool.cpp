@@ -142,8 +142,8 @@ TEST(PoolGeometry, DeviceCodeMatchesCpuKernels) {
           const OpId bwd = kind == 0   ? OpId::max_pool2d_backward
                            : kind == 1 ? OpId::avg_pool2d_backward
                                        : OpId::adaptive_avg_pool2d_backward;
-          get_kernel<kernel::Pool2d>(fwd, DeviceType::CPU, "Pool2d")(x, out, kind == 0 ? idx : Tensor(), o);
-          get_kernel<kernel::Pool2dBackward>(bwd, DeviceType::CPU, "Pool2dBackward")(gy, idx, gx, o);
+          get_kernel<kernel::Pool2d>(fwd, DeviceType::cpu)(x, out, kind == 0 ? idx : Tensor(), o);
+          get_kernel<kernel::Pool2dBackward>(bwd, DeviceType::cpu)(gy, idx, gx, o);
           const PoolGeom g = geom_of(xs, os, kind == 2 ? Pool2dOptions{{1, 1}, {1, 1}} : o);
           const int64_t planes = xs[0] * xs[1];
           const T* xp = x.data<T>();

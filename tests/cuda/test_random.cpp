@@ -143,8 +143,8 @@ TEST(RandomParity, DropoutMatchesCpu) {
   for (DType d : kFloats) {
     for (const Shape& s : parity_shapes()) {
       Tensor x = random_tensor(s, d, 17);
-      Tensor xc = x.clone().set_requires_grad(true);
-      Tensor xg = x.to(gpu()).set_requires_grad(true);
+      Tensor xc = x.clone().requires_grad_(true);
+      Tensor xg = x.to(gpu()).requires_grad_(true);
       Generator a(8), b(8);
       Tensor yc = dropout(xc, 0.35, true, &a);
       Tensor yg = dropout(xg, 0.35, true, &b);

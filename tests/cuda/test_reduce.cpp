@@ -285,7 +285,7 @@ TEST(CudaReduce, LossesForwardAndBackward) {
       // Some targets ignored.
       Tensor ignored = where(lt(random_tensor(ts, DType::f64, seed++), -0.8), full(ts, -100, DType::i64), target);
       for (const Tensor& t : {target, ignored}) {
-        for (Reduction red : {Reduction::None, Reduction::Mean, Reduction::Sum}) {
+        for (Reduction red : {Reduction::none, Reduction::mean, Reduction::sum}) {
           for (double smoothing : {0.0, 0.1}) {
             const std::string w = what("cross_entropy", d, s,
                                        "reduction " + std::to_string(static_cast<int>(red)) + " smoothing " +

@@ -107,7 +107,7 @@ void expect_params_close(nn::Module& gm, nn::Module& cm, const std::vector<Tenso
   expect_same_named(g, c);
   ASSERT_EQ(cpu_before.size(), c.size());
   for (size_t i = 0; i < c.size(); ++i) {
-    const double update = (c[i].second.detach() - cpu_before[i]).to(DType::f64).pow(2.0).sum().sqrt().item_double();
+    const double update = (c[i].second.detach() - cpu_before[i]).to(DType::f64).pow(2.0).sum().sqrt().item<double>();
     EXPECT_TRUE(
         close_by_norm(g[i].second, c[i].second, rtol, 1e-7, when + " param " + c[i].first, update_rtol * update));
   }
@@ -127,7 +127,7 @@ void expect_buffers_close(nn::Module& gm, nn::Module& cm, const std::string& whe
 
 void expect_loss_close(const Tensor& g, const Tensor& c, const std::string& when) {
   ASSERT_TRUE(g.device().is_cuda()) << when;
-  const double lg = g.cpu().item_double(), lc = c.item_double();
+  const double lg = g.cpu().item<double>(), lc = c.item<double>();
   EXPECT_NEAR(lg, lc, 1e-4 * std::abs(lc) + 1e-5) << when << ": loss on cuda " << lg << ", on the CPU " << lc;
 }
 

@@ -163,7 +163,7 @@ std::vector<Case> make_cases() {
   add("cross_entropy", "1-d logits", [] { cross_entropy(f32({3}), i64({3})); });
   add("cross_entropy", "class 7 of 3", [] { cross_entropy(f32({2, 3}), full({2}, 7, DType::i64)); });
   add("cross_entropy", "class -2", [] { cross_entropy(f32({2, 3}), full({2}, -2, DType::i64)); });
-  add("cross_entropy", "label smoothing 1.5", [] { cross_entropy(f32({2, 3}), i64({2}), Reduction::Mean, 1.5); });
+  add("cross_entropy", "label smoothing 1.5", [] { cross_entropy(f32({2, 3}), i64({2}), Reduction::mean, 1.5); });
   add("cross_entropy", "int64 logits", [] { cross_entropy(i64({2, 3}), i64({2})); });
   add("nll_loss", "undefined log_probs", [] { nll_loss(U, i64({2})); });
   add("nll_loss", "f32 target", [] { nll_loss(f32({2, 3}), f32({2})); });
@@ -175,15 +175,15 @@ std::vector<Case> make_cases() {
   const std::vector<std::pair<const char*, PairLoss>> pair_losses = {{"mse_loss", &mse_loss},
                                                                      {"l1_loss", &l1_loss}};
   for (auto [name, fn] : pair_losses) {
-    add(name, "undefined input", [fn] { fn(U, f32({3}), Reduction::Mean); });
-    add(name, "undefined target", [fn] { fn(f32({3}), U, Reduction::Mean); });
-    add(name, "shapes [3] and [4]", [fn] { fn(f32({3}), f32({4}), Reduction::Mean); });
-    add(name, "f32 with f64", [fn] { fn(f32({3}), f64({3}), Reduction::Mean); });
-    add(name, "int64", [fn] { fn(i64({3}), i64({3}), Reduction::Mean); });
+    add(name, "undefined input", [fn] { fn(U, f32({3}), Reduction::mean); });
+    add(name, "undefined target", [fn] { fn(f32({3}), U, Reduction::mean); });
+    add(name, "shapes [3] and [4]", [fn] { fn(f32({3}), f32({4}), Reduction::mean); });
+    add(name, "f32 with f64", [fn] { fn(f32({3}), f64({3}), Reduction::mean); });
+    add(name, "int64", [fn] { fn(i64({3}), i64({3}), Reduction::mean); });
   }
   add("smooth_l1_loss", "undefined input", [] { smooth_l1_loss(U, f32({3})); });
   add("smooth_l1_loss", "shapes [3] and [4]", [] { smooth_l1_loss(f32({3}), f32({4})); });
-  add("smooth_l1_loss", "negative beta", [] { smooth_l1_loss(f32({3}), f32({3}), Reduction::Mean, -1.0); });
+  add("smooth_l1_loss", "negative beta", [] { smooth_l1_loss(f32({3}), f32({3}), Reduction::mean, -1.0); });
   add("binary_cross_entropy_with_logits", "undefined logits",
       [] { binary_cross_entropy_with_logits(U, f32({3})); });
   add("binary_cross_entropy_with_logits", "shapes [3] and [4]",
@@ -191,7 +191,7 @@ std::vector<Case> make_cases() {
   add("binary_cross_entropy_with_logits", "i64 target",
       [] { binary_cross_entropy_with_logits(f32({3}), i64({3})); });
   add("binary_cross_entropy_with_logits", "pos_weight [4] for [3]",
-      [] { binary_cross_entropy_with_logits(f32({3}), f32({3}), Reduction::Mean, f32({4})); });
+      [] { binary_cross_entropy_with_logits(f32({3}), f32({3}), Reduction::mean, f32({4})); });
 
   // ---- indexing ----
   add("gather", "undefined x", [] { gather(U, 0, i64({2})); });

@@ -21,22 +21,22 @@ TEST(Init, FansAndGains) {
   EXPECT_EQ(init::calculate_fan_in_and_fan_out(empty({8, 3, 5, 7})), (std::pair<int64_t, int64_t>{105, 280}));
   EXPECT_EQ(init::calculate_fan_in_and_fan_out(empty({10, 4})), (std::pair<int64_t, int64_t>{4, 10}));
   EXPECT_THROW(init::calculate_fan_in_and_fan_out(empty({4})), ValueError);
-  EXPECT_DOUBLE_EQ(init::calculate_gain(init::Nonlinearity::ReLU), std::sqrt(2.0));
-  EXPECT_DOUBLE_EQ(init::calculate_gain(init::Nonlinearity::Tanh), 5.0 / 3.0);
-  EXPECT_DOUBLE_EQ(init::calculate_gain(init::Nonlinearity::Linear), 1.0);
-  EXPECT_DOUBLE_EQ(init::calculate_gain(init::Nonlinearity::LeakyReLU), std::sqrt(2.0 / (1 + 0.01 * 0.01)));
-  EXPECT_DOUBLE_EQ(init::calculate_gain(init::Nonlinearity::LeakyReLU, std::sqrt(5.0)), std::sqrt(1.0 / 3.0));
+  EXPECT_DOUBLE_EQ(init::calculate_gain(init::Nonlinearity::relu), std::sqrt(2.0));
+  EXPECT_DOUBLE_EQ(init::calculate_gain(init::Nonlinearity::tanh), 5.0 / 3.0);
+  EXPECT_DOUBLE_EQ(init::calculate_gain(init::Nonlinearity::linear), 1.0);
+  EXPECT_DOUBLE_EQ(init::calculate_gain(init::Nonlinearity::leaky_relu), std::sqrt(2.0 / (1 + 0.01 * 0.01)));
+  EXPECT_DOUBLE_EQ(init::calculate_gain(init::Nonlinearity::leaky_relu, std::sqrt(5.0)), std::sqrt(1.0 / 3.0));
 }
 
 TEST(Init, UniformBounds) {
   Generator g(11);
   Tensor w = empty({64, 32, 3, 3});
   // kaiming_uniform_(a=sqrt(5)) is U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-  init::kaiming_uniform_(w, std::sqrt(5.0), init::FanMode::FanIn, init::Nonlinearity::LeakyReLU, &g);
+  init::kaiming_uniform_(w, std::sqrt(5.0), init::FanMode::fan_in, init::Nonlinearity::leaky_relu, &g);
   double b = 1.0 / std::sqrt(32.0 * 9);
   EXPECT_LE(max_abs(w), b + 1e-7);
   EXPECT_GE(max_abs(w), 0.99 * b);
-  init::kaiming_uniform_(w, 0.0, init::FanMode::FanOut, init::Nonlinearity::ReLU, &g);
+  init::kaiming_uniform_(w, 0.0, init::FanMode::fan_out, init::Nonlinearity::relu, &g);
   b = std::sqrt(2.0) * std::sqrt(3.0 / (64.0 * 9));
   EXPECT_LE(max_abs(w), b + 1e-7);
   EXPECT_GE(max_abs(w), 0.99 * b);
@@ -49,10 +49,10 @@ TEST(Init, UniformBounds) {
 TEST(Init, NormalStd) {
   Generator g(12);
   Tensor w = empty({128, 64, 3, 3});
-  init::kaiming_normal_(w, 0.0, init::FanMode::FanOut, init::Nonlinearity::ReLU, &g);
+  init::kaiming_normal_(w, 0.0, init::FanMode::fan_out, init::Nonlinearity::relu, &g);
   double expect = std::sqrt(2.0 / (128.0 * 9));
   EXPECT_NEAR(ember::std(w).item<double>(), expect, 0.02 * expect);
-  init::kaiming_normal_(w, 0.0, init::FanMode::FanIn, init::Nonlinearity::ReLU, &g);
+  init::kaiming_normal_(w, 0.0, init::FanMode::fan_in, init::Nonlinearity::relu, &g);
   expect = std::sqrt(2.0 / (64.0 * 9));
   EXPECT_NEAR(ember::std(w).item<double>(), expect, 0.02 * expect);
   init::xavier_normal_(w, 2.0, &g);

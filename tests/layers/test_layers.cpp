@@ -201,24 +201,24 @@ TEST(Sequential, ChainsAndNames) {
 TEST(Losses, WrapTheOps) {
   Tensor logits = randn({6, 4}), target = randint(0, 4, {6});
   EXPECT_FLOAT_EQ(CrossEntropyLoss()(logits, target).item<float>(), cross_entropy(logits, target).item<float>());
-  EXPECT_FLOAT_EQ(CrossEntropyLoss(Reduction::Sum, 0.1)(logits, target).item<float>(),
-                  cross_entropy(logits, target, Reduction::Sum, 0.1).item<float>());
+  EXPECT_FLOAT_EQ(CrossEntropyLoss(Reduction::sum, 0.1)(logits, target).item<float>(),
+                  cross_entropy(logits, target, Reduction::sum, 0.1).item<float>());
   Tensor t2 = target.clone();
   {
     NoGradGuard ng;
     t2.narrow(0, 0, 2).fill_(-1.0);
   }
-  EXPECT_FLOAT_EQ(CrossEntropyLoss(Reduction::Mean, 0.0, -1)(logits, t2).item<float>(),
-                  cross_entropy(logits, t2, Reduction::Mean, 0.0, -1).item<float>());
+  EXPECT_FLOAT_EQ(CrossEntropyLoss(Reduction::mean, 0.0, -1)(logits, t2).item<float>(),
+                  cross_entropy(logits, t2, Reduction::mean, 0.0, -1).item<float>());
   Tensor a = randn({3, 5}), b = randn({3, 5});
   EXPECT_FLOAT_EQ(MSELoss()(a, b).item<float>(), mse_loss(a, b).item<float>());
-  EXPECT_EQ(MSELoss(Reduction::None)(a, b).shape(), (Shape{3, 5}));
-  EXPECT_FLOAT_EQ(L1Loss(Reduction::Sum)(a, b).item<float>(), l1_loss(a, b, Reduction::Sum).item<float>());
-  EXPECT_FLOAT_EQ(SmoothL1Loss(Reduction::Mean, 0.5)(a, b).item<float>(),
-                  smooth_l1_loss(a, b, Reduction::Mean, 0.5).item<float>());
+  EXPECT_EQ(MSELoss(Reduction::none)(a, b).shape(), (Shape{3, 5}));
+  EXPECT_FLOAT_EQ(L1Loss(Reduction::sum)(a, b).item<float>(), l1_loss(a, b, Reduction::sum).item<float>());
+  EXPECT_FLOAT_EQ(SmoothL1Loss(Reduction::mean, 0.5)(a, b).item<float>(),
+                  smooth_l1_loss(a, b, Reduction::mean, 0.5).item<float>());
   Tensor y = rand({3, 5}), pw = full({5}, 2.0);
-  BCEWithLogitsLoss bce(Reduction::Mean, pw);
-  EXPECT_FLOAT_EQ(bce(a, y).item<float>(), binary_cross_entropy_with_logits(a, y, Reduction::Mean, pw).item<float>());
+  BCEWithLogitsLoss bce(Reduction::mean, pw);
+  EXPECT_FLOAT_EQ(bce(a, y).item<float>(), binary_cross_entropy_with_logits(a, y, Reduction::mean, pw).item<float>());
   EXPECT_EQ(bce.state_dict().keys(), (std::vector<std::string>{"pos_weight"}));
   EXPECT_FLOAT_EQ(BCEWithLogitsLoss()(a, y).item<float>(), binary_cross_entropy_with_logits(a, y).item<float>());
   // Gradients flow through the module form.
@@ -227,7 +227,7 @@ TEST(Losses, WrapTheOps) {
   ce(lin(a), randint(0, 4, {3})).backward();
   EXPECT_TRUE(lin.weight.grad().defined());
   EXPECT_THROW(ce.forward(a), ValueError);
-  EXPECT_THROW(CrossEntropyLoss(Reduction::Mean, 1.5), ValueError);
+  EXPECT_THROW(CrossEntropyLoss(Reduction::mean, 1.5), ValueError);
 }
 
 }  // namespace

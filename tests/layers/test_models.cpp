@@ -150,7 +150,7 @@ TEST(Models, TorchvisionInitialisation) {
 
 TEST(Models, ZeroInitResidual) {
   // Bottleneck blocks (one per stage keeps this test quick).
-  auto m = std::make_shared<ResNet>(BlockType::Bottleneck, std::array<int64_t, 4>{1, 1, 1, 1},
+  auto m = std::make_shared<ResNet>(BlockType::bottleneck, std::array<int64_t, 4>{1, 1, 1, 1},
                                     ResNetOptions{.num_classes = 10, .zero_init_residual = true});
   EXPECT_EQ(m->fc->in_features, 2048);
   int checked = 0;

@@ -80,5 +80,5 @@ TEST(Cifar, MalformedFilesNameTheFile) {
   EXPECT_DATA_ERROR(IOError, load_cifar10(dir.path(), false), "test_batch.bin", "is a directory");
   // A CIFAR-100 file read as CIFAR-10: 3074-byte records.
   write_bytes(dir / "c100.bin", cifar_records(3073, 2));
-  EXPECT_DATA_ERROR(IOError, read_cifar({dir / "c100.bin"}, CifarLabel::Cifar10), "c100.bin");
+  EXPECT_DATA_ERROR(IOError, read_cifar({dir / "c100.bin"}, CifarLabel::cifar10), "c100.bin");
 }

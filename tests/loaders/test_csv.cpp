@@ -73,14 +73,14 @@ TEST(Csv, QuotedFieldWithNewlineAndEscapedQuote) {
 TEST(Csv, MissingPolicyError) {
   TempDir dir;
   write_text(dir / "m.csv", kWithMissing);
-  EXPECT_DATA_ERROR(IOError, read_csv(dir / "m.csv", with_policy(MissingPolicy::Error)), "m.csv",
+  EXPECT_DATA_ERROR(IOError, read_csv(dir / "m.csv", with_policy(MissingPolicy::error)), "m.csv",
                     "line 3", "column 1 ('a')", "missing value");
 }
 
 TEST(Csv, MissingPolicyDropRow) {
   TempDir dir;
   write_text(dir / "m.csv", kWithMissing);
-  CsvTable t = read_csv(dir / "m.csv", with_policy(MissingPolicy::DropRow));
+  CsvTable t = read_csv(dir / "m.csv", with_policy(MissingPolicy::drop_row));
   EXPECT_EQ(t.dropped_rows, 3);
   EXPECT_EQ(t.features.to_vector<float>(), (std::vector<float>{1.f, 10.f}));
   EXPECT_EQ(t.targets.to_vector<int64_t>(), std::vector<int64_t>{0});
@@ -89,7 +89,7 @@ TEST(Csv, MissingPolicyDropRow) {
 TEST(Csv, MissingPolicyFillMean) {
   TempDir dir;
   write_text(dir / "m.csv", kWithMissing);
-  CsvTable t = read_csv(dir / "m.csv", with_policy(MissingPolicy::FillMean));
+  CsvTable t = read_csv(dir / "m.csv", with_policy(MissingPolicy::fill_mean));
   // mean(a) over 1, 3, 5 = 3; mean(b) over 10, 20 = 15.
   EXPECT_EQ(t.features.to_vector<float>(),
             (std::vector<float>{1.f, 10.f, 3.f, 20.f, 3.f, 15.f, 5.f, 15.f}));
@@ -99,7 +99,7 @@ TEST(Csv, MissingPolicyFillMean) {
 TEST(Csv, MissingPolicyFillConstant) {
   TempDir dir;
   write_text(dir / "m.csv", kWithMissing);
-  CsvTable t = read_csv(dir / "m.csv", with_policy(MissingPolicy::FillConstant, -1.0));
+  CsvTable t = read_csv(dir / "m.csv", with_policy(MissingPolicy::fill_constant, -1.0));
   EXPECT_EQ(t.features.to_vector<float>(),
             (std::vector<float>{1.f, 10.f, -1.f, 20.f, 3.f, -1.f, 5.f, -1.f}));
 }
@@ -108,10 +108,10 @@ TEST(Csv, MissingTarget) {
   TempDir dir;
   write_text(dir / "t.csv", "a,label\n1,0\n2,\n3,1\n");
   for (MissingPolicy p :
-       {MissingPolicy::Error, MissingPolicy::FillMean, MissingPolicy::FillConstant})
+       {MissingPolicy::error, MissingPolicy::fill_mean, MissingPolicy::fill_constant})
     EXPECT_DATA_ERROR(IOError, read_csv(dir / "t.csv", with_policy(p)), "t.csv", "line 3",
                       "column 2 ('label')", "missing target");
-  CsvTable t = read_csv(dir / "t.csv", with_policy(MissingPolicy::DropRow));
+  CsvTable t = read_csv(dir / "t.csv", with_policy(MissingPolicy::drop_row));
   EXPECT_EQ(t.targets.to_vector<int64_t>(), (std::vector<int64_t>{0, 1}));
   // The target column is not in the header at all.
   CsvOptions o;
@@ -145,7 +145,7 @@ TEST(Csv, Errors) {
   write_text(dir / "dup.csv", "a,a,y\n1,2,0\n");
   EXPECT_DATA_ERROR(IOError, read_csv(dir / "dup.csv", CsvOptions{}), "dup.csv", "both named 'a'");
   write_text(dir / "allna.csv", "a,label\nNA,0\n,1\n");
-  EXPECT_DATA_ERROR(IOError, read_csv(dir / "allna.csv", with_policy(MissingPolicy::FillMean)),
+  EXPECT_DATA_ERROR(IOError, read_csv(dir / "allna.csv", with_policy(MissingPolicy::fill_mean)),
                     "allna.csv", "no values");
   fs::create_directories(dir / "d.csv");
   EXPECT_DATA_ERROR(IOError, read_csv(dir / "d.csv", CsvOptions{}), "d.csv", "is a directory");

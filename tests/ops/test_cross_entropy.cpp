@@ -18,7 +18,7 @@ using V = std::vector<Tensor>;
 
 namespace {
 
-const std::vector<Reduction> kReductions = {Reduction::None, Reduction::Mean, Reduction::Sum};
+const std::vector<Reduction> kReductions = {Reduction::none, Reduction::mean, Reduction::sum};
 
 Tensor targets(std::vector<int64_t> v) {
   const int64_t n = static_cast<int64_t>(v.size());
@@ -38,7 +38,7 @@ Tensor random_targets(int64_t n, int64_t c, uint64_t seed, bool with_ignored, in
 // The same loss through the composite: scores [N, C, 1] never take the fused path.
 Tensor composite(const Tensor& x, const Tensor& t, Reduction r, double eps, int64_t ignore) {
   Tensor l = cross_entropy(x.unsqueeze(2), t.unsqueeze(1), r, eps, ignore);
-  return r == Reduction::None ? l.squeeze(1) : l;
+  return r == Reduction::none ? l.squeeze(1) : l;
 }
 
 // Max |a - b| over elements after casting to f64; NaN must meet NaN (then it counts 0).
@@ -76,11 +76,11 @@ TEST(CrossEntropyFused, GradcheckEveryOption) {
     }
   }
   // Strided scores (the fused path copies them), one class, one row.
-  EXPECT_GRADCHECK([&](const V& v) { return cross_entropy(v[0], t, Reduction::Sum, 0.2); },
+  EXPECT_GRADCHECK([&](const V& v) { return cross_entropy(v[0], t, Reduction::sum, 0.2); },
                    {randn64({3, 5}, 4).t()});
-  EXPECT_GRADCHECK([&](const V& v) { return cross_entropy(v[0], targets({0, 0}), Reduction::Mean, 0.3); },
+  EXPECT_GRADCHECK([&](const V& v) { return cross_entropy(v[0], targets({0, 0}), Reduction::mean, 0.3); },
                    {randn64({2, 1}, 5)});
-  EXPECT_GRADCHECK([&](const V& v) { return cross_entropy(v[0], targets({6}), Reduction::None, 0.05); },
+  EXPECT_GRADCHECK([&](const V& v) { return cross_entropy(v[0], targets({6}), Reduction::none, 0.05); },
                    {randn64({1, 7}, 6)});
 }
 
@@ -103,14 +103,14 @@ TEST(CrossEntropyFused, MatchesCompositeForwardAndBackward) {
             Tensor yf = cross_entropy(xf, t, r, eps), yc = composite(xc, t, r, eps, -100);
             const double scale = std::max(1.0, amax(yc.abs()).item<double>());
             EXPECT_LE(max_diff(yf, yc), tol * scale) << w;
-            if (d == DType::f32 && eps == 0.0 && r == Reduction::None) {
+            if (d == DType::f32 && eps == 0.0 && r == Reduction::none) {
               // lse - x[t] is exactly -(x[t] - lse): the f32 composite's row losses, bit for bit.
               EXPECT_EQ(max_diff(yf, composite(x0, t, r, eps, -100)), 0.0) << w;
             }
             const Tensor gy = randn64(yf.shape(), seed++);
             yf.backward(gy.to(d));
             yc.backward(gy);
-            if (all_ignored && r == Reduction::Mean) {
+            if (all_ignored && r == Reduction::mean) {
               // The mean is 0/0; the fused node still gives ignored rows a zero gradient (as
               // PyTorch), where the composite's 0 * inf is NaN.
               EXPECT_EQ(amax(xf.grad().abs()).item<double>(), 0.0) << w;
@@ -134,7 +134,7 @@ TEST(CrossEntropyFused, HalfPrecisionOnCpu) {
     const Tensor t = random_targets(16, 37, 41, true);
     for (double eps : {0.0, 0.1}) {
       Tensor xh = x.clone().requires_grad_(), x32 = x.to(DType::f32).requires_grad_();
-      Tensor yh = cross_entropy(xh, t, Reduction::None, eps), y32 = cross_entropy(x32, t, Reduction::None, eps);
+      Tensor yh = cross_entropy(xh, t, Reduction::none, eps), y32 = cross_entropy(x32, t, Reduction::none, eps);
       EXPECT_EQ(yh.dtype(), d);
       EXPECT_LE(max_diff(yh, y32), tol * std::max(1.0, amax(y32.abs()).item<double>())) << dtype_name(d);
       yh.sum().backward();
@@ -152,19 +152,19 @@ TEST(CrossEntropyFused, RowLossDefinition) {
   const double mean = (1.0 - 2.0 + 0.5 + 3.0) / 4;
   const double eps = 0.25;
   const double want = (1 - eps) * (lse - 0.5) + eps * (lse - mean);
-  EXPECT_NEAR(cross_entropy(x, targets({2}), Reduction::None, eps).item<double>(), want, 1e-14);
-  EXPECT_NEAR(cross_entropy(x, targets({2}), Reduction::Sum, eps).item<double>(), want, 1e-14);
+  EXPECT_NEAR(cross_entropy(x, targets({2}), Reduction::none, eps).item<double>(), want, 1e-14);
+  EXPECT_NEAR(cross_entropy(x, targets({2}), Reduction::sum, eps).item<double>(), want, 1e-14);
 }
 
 TEST(CrossEntropyFused, IgnoredRowsAndReductions) {
   const Tensor x = randn64({4, 5}, 50).requires_grad_();
   const Tensor t = targets({1, -100, 4, -100});
-  Tensor rows = cross_entropy(x, t, Reduction::None, 0.1);
+  Tensor rows = cross_entropy(x, t, Reduction::none, 0.1);
   EXPECT_EQ(rows.at<double>({1}), 0.0);
   EXPECT_EQ(rows.at<double>({3}), 0.0);
-  EXPECT_NEAR(cross_entropy(x, t, Reduction::Mean, 0.1).item<double>(),
+  EXPECT_NEAR(cross_entropy(x, t, Reduction::mean, 0.1).item<double>(),
               (rows.at<double>({0}) + rows.at<double>({2})) / 2, 1e-14);
-  cross_entropy(x, t, Reduction::Sum, 0.1).backward();
+  cross_entropy(x, t, Reduction::sum, 0.1).backward();
   for (int64_t c = 0; c < 5; ++c) {
     EXPECT_EQ(x.grad().at<double>({1, c}), 0.0);
     EXPECT_EQ(x.grad().at<double>({3, c}), 0.0);
@@ -181,13 +181,13 @@ TEST(CrossEntropyFused, LargeAndInfiniteScores) {
   // Max-subtracted: huge logits stay finite; -inf scores of other classes are fine; an
   // all -inf row and a NaN give NaN like the composite.
   const Tensor big = tensor({1000.0, 1001.0, 1002.0, -1000.0, 0.0, 1000.0}, {2, 3});
-  const double l = cross_entropy(big, targets({2, 0}), Reduction::None).at<double>({0});
+  const double l = cross_entropy(big, targets({2, 0}), Reduction::none).at<double>({0});
   EXPECT_NEAR(l, std::log(std::exp(-2.0) + std::exp(-1.0) + 1.0), 1e-12);
   const Tensor masked = tensor({0.0, -INFINITY, 1.0, -INFINITY, -INFINITY, -INFINITY, 2.0, NAN, 0.0}, {3, 3});
   const Tensor t = targets({2, 0, 0});
   for (DType d : {DType::f64, DType::f32}) {
-    Tensor y = cross_entropy(masked.to(d), t, Reduction::None);
-    Tensor yc = composite(masked.to(d), t, Reduction::None, 0.0, -100);
+    Tensor y = cross_entropy(masked.to(d), t, Reduction::none);
+    Tensor yc = composite(masked.to(d), t, Reduction::none, 0.0, -100);
     EXPECT_TRUE(std::isfinite(y.to(DType::f64).at<double>({0})));
     EXPECT_TRUE(std::isnan(y.to(DType::f64).at<double>({1})));
     EXPECT_TRUE(std::isnan(y.to(DType::f64).at<double>({2})));
@@ -206,12 +206,12 @@ TEST(CrossEntropyFused, ErrorsAndGraph) {
   EXPECT_THROW((void)cross_entropy(x, targets({-1, 0})), IndexError);
   EXPECT_THROW((void)cross_entropy(x, targets({0})), ShapeError);
   EXPECT_THROW((void)cross_entropy(x, targets({0, 1}).to(DType::f64)), DTypeError);
-  EXPECT_THROW((void)cross_entropy(x, targets({0, 1}), Reduction::Mean, -0.1), ValueError);
+  EXPECT_THROW((void)cross_entropy(x, targets({0, 1}), Reduction::mean, -0.1), ValueError);
   EXPECT_THROW((void)cross_entropy(x.to(DType::i64), targets({0, 1})), DTypeError);
 
   // One graph node maps the rows; without grad none is recorded.
   Tensor xr = x.clone().requires_grad_();
-  Tensor rows = cross_entropy(xr, targets({0, 1}), Reduction::None);
+  Tensor rows = cross_entropy(xr, targets({0, 1}), Reduction::none);
   ASSERT_TRUE(rows.grad_fn() != nullptr);
   EXPECT_EQ(rows.grad_fn()->name(), "cross_entropy");
   {
@@ -229,9 +229,9 @@ TEST(CrossEntropyFused, ErrorsAndGraph) {
 TEST(CrossEntropyFused, EmptyBatch) {
   const Tensor x = zeros({0, 4}, DType::f32).requires_grad_();
   const Tensor t = zeros({0}, DType::i64);
-  EXPECT_EQ(cross_entropy(x, t, Reduction::None).numel(), 0);
-  EXPECT_EQ(cross_entropy(x, t, Reduction::Sum).item<float>(), 0.0f);
-  cross_entropy(x, t, Reduction::Sum).backward();
+  EXPECT_EQ(cross_entropy(x, t, Reduction::none).numel(), 0);
+  EXPECT_EQ(cross_entropy(x, t, Reduction::sum).item<float>(), 0.0f);
+  cross_entropy(x, t, Reduction::sum).backward();
   EXPECT_EQ(x.grad().numel(), 0);
 }
 
@@ -242,7 +242,7 @@ TEST(CrossEntropyFused, KernelContract) {
   const Tensor t = targets({2, -7, 9});
   Tensor loss = zeros({3}, DType::f64), lse = zeros({3}, DType::f64);
   const CrossEntropyArgs args{0.0, -7};
-  EMBER_KERNEL(cross_entropy_forward, CrossEntropy, x.device())(x, t, loss, lse, args);
+  get_kernel<OpId::cross_entropy_forward>(x.device())(x, t, loss, lse, args);
   const double lse0 = std::log(1.0 + std::exp(1.0) + std::exp(2.0));
   EXPECT_NEAR(lse.at<double>({0}), lse0, 1e-14);
   EXPECT_NEAR(lse.at<double>({1}), std::log(3.0), 1e-14);
@@ -250,13 +250,13 @@ TEST(CrossEntropyFused, KernelContract) {
   EXPECT_EQ(loss.at<double>({1}), 0.0);
   EXPECT_TRUE(std::isnan(loss.at<double>({2})));
   Tensor gx = zeros({3, 3}, DType::f64);
-  EMBER_KERNEL(cross_entropy_backward, CrossEntropyBackward, x.device())(x, t, lse, ones({3}, DType::f64), gx, args);
+  get_kernel<OpId::cross_entropy_backward>(x.device())(x, t, lse, ones({3}, DType::f64), gx, args);
   EXPECT_NEAR(gx.at<double>({0, 2}), std::exp(2.0 - lse0) - 1.0, 1e-14);
   EXPECT_NEAR(gx.at<double>({0, 0}), std::exp(-lse0), 1e-14);
   EXPECT_EQ(gx.at<double>({1, 1}), 0.0);
   EXPECT_TRUE(std::isnan(gx.at<double>({2, 0})));
   // The lse dtype is the compute type: f32 for f32 scores.
   Tensor loss32 = zeros({3}), lse64 = zeros({3}, DType::f64);
-  EXPECT_THROW(EMBER_KERNEL(cross_entropy_forward, CrossEntropy, x.device())(x.to(DType::f32), t, loss32, lse64, args),
+  EXPECT_THROW(get_kernel<OpId::cross_entropy_forward>(x.device())(x.to(DType::f32), t, loss32, lse64, args),
                ShapeError);
 }

@@ -38,7 +38,7 @@ TEST(Softmax, Gradcheck) {
 TEST(Loss, CrossEntropyGradcheckAllOptions) {
   Tensor t = targets({0, 2, 1, 2}, {4});
   Tensor ti = targets({0, -100, 1, 2}, {4});
-  for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::None}) {
+  for (Reduction r : {Reduction::mean, Reduction::sum, Reduction::none}) {
     EXPECT_GRADCHECK([&](const V& v) { return cross_entropy(v[0], t, r); }, {randn64({4, 3}, 1)});
     EXPECT_GRADCHECK([&](const V& v) { return cross_entropy(v[0], t, r, 0.1); }, {randn64({4, 3}, 2)});
     EXPECT_GRADCHECK([&](const V& v) { return cross_entropy(v[0], ti, r, 0.2, -100); }, {randn64({4, 3}, 3)});
@@ -54,7 +54,7 @@ TEST(Loss, CrossEntropyValues) {
   double l0 = -std::log(std::exp(2.0) / (std::exp(2.0) + 2));
   double l1 = -std::log(std::exp(3.0) / (std::exp(3.0) + 2));
   EXPECT_NEAR(cross_entropy(logits, t).item<double>(), (l0 + l1) / 2, 1e-12);
-  EXPECT_NEAR(cross_entropy(logits, t, Reduction::Sum).item<double>(), l0 + l1, 1e-12);
+  EXPECT_NEAR(cross_entropy(logits, t, Reduction::sum).item<double>(), l0 + l1, 1e-12);
   // ignored targets count neither in the sum nor in the mean's denominator
   EXPECT_NEAR(cross_entropy(logits, targets({0, -100}, {2})).item<double>(), l0, 1e-12);
   EXPECT_TRUE(std::isnan(cross_entropy(logits, targets({-100, -100}, {2})).item<double>()));
@@ -65,7 +65,7 @@ TEST(Loss, CrossEntropyValues) {
 TEST(Loss, RegressionLossesGradcheck) {
   Tensor a = randn64({3, 4}, 1);
   Tensor b = away_from(randn64({3, 4}, 2) * 0.8, {0.0});
-  for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::None}) {
+  for (Reduction r : {Reduction::mean, Reduction::sum, Reduction::none}) {
     EXPECT_GRADCHECK([&](const V& v) { return mse_loss(v[0], v[1], r); }, {a, b});
     EXPECT_GRADCHECK([&](const V& v) { return l1_loss(v[0], v[1], r); }, {a, b});
     EXPECT_GRADCHECK([&](const V& v) { return smooth_l1_loss(v[0], v[1], r, 1.0); }, {a, b});
@@ -77,12 +77,12 @@ TEST(Loss, BceWithLogits) {
   Tensor x = randn64({3, 4}, 1) * 3.0;
   Tensor y = bernoulli({3, 4}, 0.5, DType::f64);
   Tensor pw = tensor({0.5, 1.0, 2.0, 3.0}, {4});
-  for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::None}) {
+  for (Reduction r : {Reduction::mean, Reduction::sum, Reduction::none}) {
     EXPECT_GRADCHECK([&](const V& v) { return binary_cross_entropy_with_logits(v[0], v[1], r); }, {x, y});
     EXPECT_GRADCHECK([&](const V& v) { return binary_cross_entropy_with_logits(v[0], v[1], r, v[2]); }, {x, y, pw});
   }
   // stable for large logits
   Tensor big = tensor({100.0, -100.0}, {2});
   Tensor tgt = tensor({0.0, 1.0}, {2});
-  EXPECT_NEAR(binary_cross_entropy_with_logits(big, tgt, Reduction::Sum).item<double>(), 200.0, 1e-9);
+  EXPECT_NEAR(binary_cross_entropy_with_logits(big, tgt, Reduction::sum).item<double>(), 200.0, 1e-9);
 }

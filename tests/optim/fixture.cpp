@@ -174,7 +174,7 @@ std::unique_ptr<LRScheduler> make_schedule(const std::string& type, Optimizer& o
     OneCycleOptions o;
     if (has("pct_start")) o.pct_start = arg("pct_start");
     if (has("anneal") && a.at("anneal").at(0) == "linear")
-      o.anneal = OneCycleOptions::Anneal::Linear;
+      o.anneal = OneCycleOptions::Anneal::linear;
     if (has("three_phase")) o.three_phase = arg("three_phase") != 0.0;
     if (has("cycle_momentum")) o.cycle_momentum = arg("cycle_momentum") != 0.0;
     if (has("base_momentum")) o.base_momentum = arg("base_momentum");
@@ -242,9 +242,9 @@ BuiltSchedule build_schedule(const Case& c) {
   b.opt = make_optimizer(a.at("optimizer").at(0), std::move(groups), options_of(c));
   if (c.type == "reduce_lr_on_plateau") {
     PlateauOptions o;
-    o.mode = a.at("mode").at(0) == "max" ? PlateauOptions::Mode::Max : PlateauOptions::Mode::Min;
-    o.threshold_mode = a.at("threshold_mode").at(0) == "abs" ? PlateauOptions::ThresholdMode::Abs
-                                                             : PlateauOptions::ThresholdMode::Rel;
+    o.mode = a.at("mode").at(0) == "max" ? PlateauOptions::Mode::max : PlateauOptions::Mode::min;
+    o.threshold_mode = a.at("threshold_mode").at(0) == "abs" ? PlateauOptions::ThresholdMode::abs
+                                                             : PlateauOptions::ThresholdMode::rel;
     o.factor = num(a.at("factor").at(0));
     o.patience = static_cast<int64_t>(num(a.at("patience").at(0)));
     o.threshold = num(a.at("threshold").at(0));

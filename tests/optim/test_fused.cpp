@@ -186,8 +186,8 @@ TEST(FusedOptim, HalfKernelsRoundOnce) {
     std::vector<Tensor> p_ref{p[0].to(DType::f32)}, g_ref{gr[0].to(DType::f32)}, m_ref{zeros({1000})},
         v_ref{zeros({1000})};
     const FusedAdamArgs a{.lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .step = 1};
-    EMBER_KERNEL(fused_adam, FusedAdam, Device::cpu())(p, gr, m, v, {}, a);
-    EMBER_KERNEL(fused_adam, FusedAdam, Device::cpu())(p_ref, g_ref, m_ref, v_ref, {}, a);
+    get_kernel<OpId::fused_adam>(Device::cpu())(p, gr, m, v, {}, a);
+    get_kernel<OpId::fused_adam>(Device::cpu())(p_ref, g_ref, m_ref, v_ref, {}, a);
     EXPECT_EQ(p[0].to_vector<float>(), p_ref[0].to(d).to_vector<float>()) << dtype_name(d);
     EXPECT_EQ(m[0].to_vector<float>(), m_ref[0].to(d).to_vector<float>()) << dtype_name(d);
     EXPECT_EQ(v[0].to_vector<float>(), v_ref[0].to(d).to_vector<float>()) << dtype_name(d);
@@ -208,7 +208,7 @@ TEST(FusedOptim, FusableGroupsTakeTheKernel) {
   Adam opt({p}, {.lr = 1e-2, .weight_decay = 0.1});
   opt.step();
   std::vector<Tensor> kp{p0.clone()}, kg{g0}, km{zeros({500}, DType::f16)}, kv{zeros({500}, DType::f16)};
-  EMBER_KERNEL(fused_adam, FusedAdam, Device::cpu())(
+  get_kernel<OpId::fused_adam>(Device::cpu())(
       kp, kg, km, kv, {}, {.lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.1, .step = 1});
   EXPECT_EQ(p.to_vector<float>(), kp[0].to_vector<float>());
   EXPECT_EQ(opt.state(p)->tensors.at("exp_avg_sq").to_vector<float>(), kv[0].to_vector<float>());
@@ -218,7 +218,7 @@ TEST(FusedOptim, FusableGroupsTakeTheKernel) {
   SGD sgd({q}, {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01});
   sgd.step();
   std::vector<Tensor> sp{p0.clone()}, sb{zeros({500}, DType::f16)};
-  EMBER_KERNEL(fused_sgd, FusedSGD, Device::cpu())(
+  get_kernel<OpId::fused_sgd>(Device::cpu())(
       sp, kg, sb, {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01, .first_step = true});
   EXPECT_EQ(q.to_vector<float>(), sp[0].to_vector<float>());
   EXPECT_EQ(sgd.state(q)->tensors.at("momentum_buffer").to_vector<float>(), sb[0].to_vector<float>());

@@ -188,9 +188,9 @@ struct Args {
   }
   ember::Reduction reduction() const {
     const std::string r = param("reduction", "mean");
-    if (r == "mean") return ember::Reduction::Mean;
-    if (r == "sum") return ember::Reduction::Sum;
-    if (r == "none") return ember::Reduction::None;
+    if (r == "mean") return ember::Reduction::mean;
+    if (r == "sum") return ember::Reduction::sum;
+    if (r == "none") return ember::Reduction::none;
     throw std::runtime_error("case '" + c.name + "': unknown reduction '" + r + "'");
   }
   std::vector<int64_t> dims() const {
@@ -365,7 +365,7 @@ TEST_P(ReferenceCase, ForwardAndGradients) {
     ember::Tensor t = r.kind == "idx" ? ember::from_vector<int64_t>(r.ivalues, r.shape)
                                       : make_float(r, dt);
     if (r.kind == "in") {
-      t.set_requires_grad(true);
+      t.requires_grad_(true);
       leaves[r.name] = t;
     }
     args.t[r.name] = t;

@@ -26,7 +26,7 @@ std::vector<double> flat(const Tensor& t) { return t.to_vector<double>(); }
     if (inputs[k].dtype() != DType::f64)
       return ::testing::AssertionFailure() << "gradcheck: input " << k << " is not float64";
     inputs[k] = inputs[k].detach();
-    inputs[k].set_requires_grad(true);
+    inputs[k].requires_grad_(true);
     diff.push_back(k);
   }
   Tensor y = f(inputs);

@@ -8,6 +8,8 @@
 
 #include <ember/ember.h>
 
+#include "testing/assert_close.h"
+
 #define SKIP_WITHOUT_CUDA()                                                                     \
   if (!::ember::cuda_available())                                                               \
   GTEST_SKIP() << "no CUDA device (" << ::ember::cuda_device_count() << " found)"
@@ -17,14 +19,12 @@ namespace ember::testing {
 inline Device gpu() { return Device::cuda(0); }
 
 // Tolerance for comparing a CUDA result with the CPU kernel's, per dtype: both run the
-// same math in a different order (and f16/bf16 round each element once more).
-struct Tol {
-  double atol;
-  double rtol;
-};
+// same math in a different order (and f16/bf16 round each element once more). These are
+// default_tol's values (testing/assert_close.h, which defines Tol).
 Tol parity_tol(DType d);
 
-// Max-norm comparison after casting both to f64 on the host. NaN must match NaN.
+// assert_close of a CUDA result against the CPU's (in f64 on the host; NaN must match NaN),
+// after checking that the result is on a CUDA device and has the CPU result's dtype.
 // `what` names the case in the failure message.
 ::testing::AssertionResult close(const Tensor& cuda, const Tensor& cpu, Tol tol, const std::string& what);
 inline ::testing::AssertionResult close(const Tensor& cuda, const Tensor& cpu, const std::string& what) {

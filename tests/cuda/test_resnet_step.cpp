@@ -127,8 +127,8 @@ void expect_buffers_close(nn::Module& gm, nn::Module& cm, const std::string& whe
 
 void expect_loss_close(const Tensor& g, const Tensor& c, const std::string& when) {
   ASSERT_TRUE(g.device().is_cuda()) << when;
-  const double lg = g.cpu().item<double>(), lc = c.item<double>();
-  EXPECT_NEAR(lg, lc, 1e-4 * std::abs(lc) + 1e-5) << when << ": loss on cuda " << lg << ", on the CPU " << lc;
+  EXPECT_TRUE(ember::testing::assert_close(g, c, ember::testing::Tol{1e-5, 1e-4, /*require_finite=*/true},
+                                           when + ": loss"));
 }
 
 std::shared_ptr<nn::Module> make_resnet20(Generator* gen) {

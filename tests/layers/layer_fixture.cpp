@@ -1,52 +1,32 @@
 #include "layer_fixture.h"
 
-#include <cstdlib>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <stdexcept>
+#include <utility>
+
+#include "testing/fixture.h"
 
 namespace ember::testing {
 namespace {
-
-double parse_double(const std::string& tok) {
-  char* end = nullptr;
-  double v = std::strtod(tok.c_str(), &end);
-  if (end == tok.c_str() || *end != '\0') throw std::runtime_error("bad number '" + tok + "'");
-  return v;
-}
-
-int64_t parse_int(const std::string& tok) {
-  char* end = nullptr;
-  long long v = std::strtoll(tok.c_str(), &end, 10);
-  if (end == tok.c_str() || *end != '\0') throw std::runtime_error("bad integer '" + tok + "'");
-  return static_cast<int64_t>(v);
-}
 
 const std::set<std::string> kFloatKinds = {"state", "in", "gout", "out", "grad", "after"};
 const std::set<std::string> kIntKinds = {"istate", "iafter"};
 const std::set<std::string> kShapeKinds = {"pshape", "buffer"};
 
+// <case> <kind> <name> [fields]: tensor records (float or int64 values), shape-only
+// records, and the rest, whose fields after the name are kept as text.
 LayerRecord parse_line(const std::vector<std::string>& tok) {
   LayerRecord r;
   r.kind = tok.at(1);
   r.name = tok.at(2);
-  const bool is_tensor = kFloatKinds.count(r.kind) || kIntKinds.count(r.kind);
-  if (is_tensor || kShapeKinds.count(r.kind)) {
-    size_t pos = 3;
-    int64_t ndim = parse_int(tok.at(pos++));
-    for (int64_t d = 0; d < ndim; ++d) r.shape.push_back(parse_int(tok.at(pos++)));
-    if (!is_tensor) return r;
-    const size_t n = static_cast<size_t>(numel_of(r.shape));
-    if (tok.size() - pos != n)
-      throw std::runtime_error("record " + tok[0] + " " + r.kind + " " + r.name + ": expected " + std::to_string(n) +
-                               " values, got " + std::to_string(tok.size() - pos));
-    for (; pos < tok.size(); ++pos) {
-      if (kIntKinds.count(r.kind))
-        r.ivalues.push_back(parse_int(tok[pos]));
-      else
-        r.values.push_back(parse_double(tok[pos]));
-    }
+  const FixtureValues values = kFloatKinds.count(r.kind) ? FixtureValues::floating
+                               : kIntKinds.count(r.kind) ? FixtureValues::integer
+                                                         : FixtureValues::none;
+  if (values != FixtureValues::none || kShapeKinds.count(r.kind)) {
+    FixtureTensor t = parse_tensor_fields(tok, 3, values);
+    r.shape = std::move(t.shape);
+    r.values = std::move(t.values);
+    r.ivalues = std::move(t.ivalues);
     return r;
   }
   r.rest.assign(tok.begin() + 3, tok.end());
@@ -84,27 +64,16 @@ const LayerFixture& LayerFixture::get() {
   static const LayerFixture fixture = [] {
     LayerFixture f;
     const std::string path = EMBER_TEST_DATA_DIR "/layers_reference.txt";
-    std::ifstream in(path);
-    if (!in) {
-      f.error_ = "cannot open " + path;
-      return f;
-    }
-    std::string line;
-    int lineno = 0;
     try {
-      while (std::getline(in, line)) {
-        ++lineno;
-        if (line.empty() || line[0] == '#') continue;
-        std::istringstream ss(line);
-        std::vector<std::string> tok;
-        for (std::string t; ss >> t;) tok.push_back(t);
-        if (tok.size() < 3) throw std::runtime_error("fewer than 3 fields");
+      // A case's records need not be consecutive: they are grouped by case name.
+      const bool found = read_fixture(path, [&](const std::vector<std::string>& tok) {
         auto& c = f.cases_[tok[0]];
         c.name = tok[0];
         c.records.push_back(parse_line(tok));
-      }
+      });
+      if (!found) f.error_ = "cannot open " + path;
     } catch (const std::exception& e) {
-      f.error_ = path + ":" + std::to_string(lineno) + ": " + e.what();
+      f.error_ = e.what();
     }
     return f;
   }();

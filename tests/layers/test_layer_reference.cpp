@@ -13,6 +13,7 @@
 #include <ember/layers/layers.h>
 
 #include "layer_fixture.h"
+#include "testing/assert_close.h"
 
 using namespace ember;
 using namespace ember::nn;
@@ -22,35 +23,12 @@ using ember::testing::LayerRecord;
 
 namespace {
 
+// A result against its PyTorch record: integer records exactly, float ones within
+// |got - torch| <= atol + rtol * |torch| (finite values only).
 ::testing::AssertionResult close_to(const Tensor& got, const LayerRecord& ref, double atol, double rtol) {
-  if (!got.defined()) return ::testing::AssertionFailure() << ref.kind << " " << ref.name << ": tensor is undefined";
-  if (got.shape() != ref.shape)
-    return ::testing::AssertionFailure() << ref.kind << " " << ref.name << ": shape " << shape_str(got.shape())
-                                         << " vs PyTorch " << shape_str(ref.shape);
-  if (!ref.ivalues.empty()) {
-    auto g = got.to_vector<int64_t>();
-    if (g != ref.ivalues) return ::testing::AssertionFailure() << ref.kind << " " << ref.name << ": integer values differ";
-    return ::testing::AssertionSuccess();
-  }
-  auto g = got.to_vector<double>();
-  double worst = 0.0;
-  size_t worst_i = 0;
-  bool bad = false;
-  for (size_t i = 0; i < g.size(); ++i) {
-    double err = std::fabs(g[i] - ref.values[i]);
-    if (!(err <= atol + rtol * std::fabs(ref.values[i]))) {
-      if (!bad || err > worst) {
-        worst = err;
-        worst_i = i;
-      }
-      bad = true;
-    }
-  }
-  if (bad)
-    return ::testing::AssertionFailure() << ref.kind << " " << ref.name << " (shape " << shape_str(ref.shape)
-                                         << "): element " << worst_i << " is " << g[worst_i] << ", PyTorch "
-                                         << ref.values[worst_i] << " (|err| " << worst << ")";
-  return ::testing::AssertionSuccess();
+  const ember::testing::Tol tol =
+      ref.ivalues.empty() ? ember::testing::Tol{atol, rtol, /*require_finite=*/true} : ember::testing::Tol{0.0, 0.0};
+  return ember::testing::assert_close(got, ref.tensor(), tol, ref.kind + " " + ref.name + " (expected: PyTorch's)");
 }
 
 // Builds the layer a fixture case describes (the script builds the same one).

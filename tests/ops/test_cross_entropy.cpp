@@ -10,10 +10,13 @@
 #include <ember/core/autograd/node.h>
 #include <ember/core/dispatch.h>
 
+#include "testing/assert_close.h"
 #include "testing/gradcheck.h"
 
 using namespace ember;
+using ember::testing::assert_close;
 using ember::testing::randn64;
+using ember::testing::Tol;
 using V = std::vector<Tensor>;
 
 namespace {
@@ -39,22 +42,6 @@ Tensor random_targets(int64_t n, int64_t c, uint64_t seed, bool with_ignored, in
 Tensor composite(const Tensor& x, const Tensor& t, Reduction r, double eps, int64_t ignore) {
   Tensor l = cross_entropy(x.unsqueeze(2), t.unsqueeze(1), r, eps, ignore);
   return r == Reduction::none ? l.squeeze(1) : l;
-}
-
-// Max |a - b| over elements after casting to f64; NaN must meet NaN (then it counts 0).
-double max_diff(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(shape_str(a.shape()), shape_str(b.shape()));
-  std::vector<double> va = a.to(DType::f64).to_vector<double>(), vb = b.to(DType::f64).to_vector<double>();
-  double m = 0;
-  for (size_t i = 0; i < va.size() && i < vb.size(); ++i) {
-    if (std::isnan(va[i]) || std::isnan(vb[i])) {
-      if (std::isnan(va[i]) != std::isnan(vb[i])) return INFINITY;
-      continue;
-    }
-    if (va[i] == vb[i]) continue;  // equal infinities
-    m = std::max(m, std::fabs(va[i] - vb[i]));
-  }
-  return m;
 }
 
 std::string what(DType d, int64_t n, int64_t c, Reduction r, double eps, bool ignored) {
@@ -102,10 +89,10 @@ TEST(CrossEntropyFused, MatchesCompositeForwardAndBackward) {
             Tensor xf = x0.clone().requires_grad_(), xc = x0.to(DType::f64).detach().requires_grad_();
             Tensor yf = cross_entropy(xf, t, r, eps), yc = composite(xc, t, r, eps, -100);
             const double scale = std::max(1.0, amax(yc.abs()).item<double>());
-            EXPECT_LE(max_diff(yf, yc), tol * scale) << w;
+            EXPECT_TRUE(assert_close(yf, yc, Tol{tol * scale, 0.0}, w));
             if (d == DType::f32 && eps == 0.0 && r == Reduction::none) {
               // lse - x[t] is exactly -(x[t] - lse): the f32 composite's row losses, bit for bit.
-              EXPECT_EQ(max_diff(yf, composite(x0, t, r, eps, -100)), 0.0) << w;
+              EXPECT_TRUE(assert_close(yf, composite(x0, t, r, eps, -100), Tol{0.0, 0.0}, w));
             }
             const Tensor gy = randn64(yf.shape(), seed++);
             yf.backward(gy.to(d));
@@ -117,7 +104,7 @@ TEST(CrossEntropyFused, MatchesCompositeForwardAndBackward) {
               continue;
             }
             const double gscale = std::max(1.0, amax(xc.grad().abs()).item<double>());
-            EXPECT_LE(max_diff(xf.grad(), xc.grad()), tol * gscale) << "grad " << w;
+            EXPECT_TRUE(assert_close(xf.grad(), xc.grad(), Tol{tol * gscale, 0.0}, "grad " + w));
           }
         }
       }
@@ -136,11 +123,12 @@ TEST(CrossEntropyFused, HalfPrecisionOnCpu) {
       Tensor xh = x.clone().requires_grad_(), x32 = x.to(DType::f32).requires_grad_();
       Tensor yh = cross_entropy(xh, t, Reduction::none, eps), y32 = cross_entropy(x32, t, Reduction::none, eps);
       EXPECT_EQ(yh.dtype(), d);
-      EXPECT_LE(max_diff(yh, y32), tol * std::max(1.0, amax(y32.abs()).item<double>())) << dtype_name(d);
+      EXPECT_TRUE(assert_close(yh, y32, Tol{tol * std::max(1.0, amax(y32.abs()).item<double>()), 0.0},
+                             std::string(dtype_name(d))));
       yh.sum().backward();
       y32.sum().backward();
       EXPECT_EQ(xh.grad().dtype(), d);
-      EXPECT_LE(max_diff(xh.grad(), x32.grad()), tol) << "grad " << dtype_name(d);
+      EXPECT_TRUE(assert_close(xh.grad(), x32.grad(), Tol{tol, 0.0}, "grad " + std::string(dtype_name(d))));
     }
   }
 }
@@ -191,7 +179,7 @@ TEST(CrossEntropyFused, LargeAndInfiniteScores) {
     EXPECT_TRUE(std::isfinite(y.to(DType::f64).at<double>({0})));
     EXPECT_TRUE(std::isnan(y.to(DType::f64).at<double>({1})));
     EXPECT_TRUE(std::isnan(y.to(DType::f64).at<double>({2})));
-    EXPECT_EQ(max_diff(y, yc), 0.0) << dtype_name(d);
+    EXPECT_TRUE(assert_close(y, yc, Tol{0.0, 0.0}, std::string(dtype_name(d))));
   }
 }
 

@@ -4,12 +4,14 @@
 #include <ember/optim/optim.h>
 #include <gtest/gtest.h>
 
-#include <cmath>
+#include "testing/assert_close.h"
 
 namespace {
 
 using namespace ember;
 using namespace ember::optim;
+using ember::testing::assert_close;
+using ember::testing::Tol;
 
 struct Model {
   Tensor w, b;
@@ -19,13 +21,6 @@ struct Model {
     return mse_loss(matmul(x, w).tanh() + b, y);
   }
 };
-
-void expect_all_close(const Tensor& a, const Tensor& b, double tol) {
-  auto va = a.to_vector<double>(), vb = b.to_vector<double>();
-  ASSERT_EQ(va.size(), vb.size());
-  for (size_t i = 0; i < va.size(); ++i)
-    EXPECT_NEAR(va[i], vb[i], tol * (1.0 + std::fabs(vb[i]))) << "element " << i;
-}
 
 template <class MakeOpt>
 void check_accumulation(MakeOpt make_opt, int micro_batches) {
@@ -49,13 +44,15 @@ void check_accumulation(MakeOpt make_opt, int micro_batches) {
       Tensor xs = x.narrow(0, k * mb, mb), ys = y.narrow(0, k * mb, mb);
       (acc.loss(xs, ys) / static_cast<double>(micro_batches)).backward();
     }
-    expect_all_close(acc.w.grad(), full.w.grad(), 1e-13);
-    expect_all_close(acc.b.grad(), full.b.grad(), 1e-13);
+    // |acc - full| <= tol * (1 + |full|), finite values only.
+    const Tol grad_tol{1e-13, 1e-13, /*require_finite=*/true}, param_tol{1e-12, 1e-12, /*require_finite=*/true};
+    EXPECT_TRUE(assert_close(acc.w.grad(), full.w.grad(), grad_tol, fmt::format("step {} grad w", step)));
+    EXPECT_TRUE(assert_close(acc.b.grad(), full.b.grad(), grad_tol, fmt::format("step {} grad b", step)));
 
     opt_full->step();
     opt_acc->step();
-    expect_all_close(acc.w, full.w, 1e-12);
-    expect_all_close(acc.b, full.b, 1e-12);
+    EXPECT_TRUE(assert_close(acc.w, full.w, param_tol, fmt::format("step {} w", step)));
+    EXPECT_TRUE(assert_close(acc.b, full.b, param_tol, fmt::format("step {} b", step)));
   }
 }
 

@@ -6,31 +6,17 @@
 #include <cmath>
 
 #include "optim/fixture.h"
+#include "testing/assert_close.h"
 
 namespace {
 
 using namespace ember;
 using namespace ember::optim;
+using ember::testing::assert_close;
+using ember::testing::Tol;
 using optim_test::Case;
 using optim_test::close;
 using optim_test::num;
-
-// Returns whether all elements matched (failures are reported).
-bool expect_tensor_near(const Tensor& got, const Tensor& want, double rel, double abs,
-                        const std::string& what) {
-  EXPECT_EQ(got.shape(), want.shape()) << what;
-  if (got.shape() != want.shape()) return false;
-  auto g = got.to_vector<double>();
-  auto w = want.to_vector<double>();
-  bool ok = true;
-  for (size_t k = 0; k < g.size(); ++k) {
-    const bool good = close(g[k], w[k], rel, abs);
-    EXPECT_TRUE(good) << what << " element " << k << ": got " << fmt::format("{:.17g}", g[k])
-                      << ", want " << fmt::format("{:.17g}", w[k]);
-    ok = ok && good;
-  }
-  return ok;
-}
 
 void run_optimizer_case(const Case& c, DType dtype, double rel, double abs) {
   SCOPED_TRACE(c.name + " (" + std::string(dtype_name(dtype)) + ")");
@@ -44,9 +30,12 @@ void run_optimizer_case(const Case& c, DType dtype, double rel, double abs) {
     for (const auto* r : c.all("expect")) {
       if (static_cast<int>(num(r->f.at(0))) != s) continue;
       const auto i = static_cast<size_t>(num(r->f.at(1)));
-      ok = expect_tensor_near(b.params.at(i), optim_test::parse_tensor(r->f, 2), rel, abs,
-                              fmt::format("step {} param {}", s, i)) &&
-           ok;
+      // |got - want| <= rel * |want| + abs, as optim_test::close; finite values only.
+      const ::testing::AssertionResult match =
+          assert_close(b.params.at(i), optim_test::parse_tensor(r->f, 2), Tol{abs, rel, /*require_finite=*/true},
+                       fmt::format("step {} param {}", s, i));
+      EXPECT_TRUE(match);
+      ok = match && ok;
     }
     if (!ok) return;  // later steps only repeat the divergence
   }
@@ -168,8 +157,8 @@ TEST(OptimReference, Clipping) {
     size_t expected = 0;
     for (const auto* r : c->all("expect")) {
       const auto i = static_cast<size_t>(num(r->f.at(1)));
-      expect_tensor_near(params.at(i).grad(), optim_test::parse_tensor(r->f, 2), 1e-12, 1e-15,
-                         fmt::format("grad {}", i));
+      EXPECT_TRUE(assert_close(params.at(i).grad(), optim_test::parse_tensor(r->f, 2),
+                               Tol{1e-15, 1e-12, /*require_finite=*/true}, fmt::format("grad {}", i)));
       ++expected;
     }
     size_t with_grad = 0;

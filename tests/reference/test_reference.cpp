@@ -6,20 +6,20 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <ember/ember.h>
+
+#include "testing/assert_close.h"
+#include "testing/fixture.h"
 
 namespace {
 
@@ -56,98 +56,64 @@ struct Fixture {
   }
 };
 
-double parse_double(const std::string& tok) {
-  // strtod rather than operator>>: libstdc++ streams reject some values (subnormals).
-  char* end = nullptr;
-  double v = std::strtod(tok.c_str(), &end);
-  if (end == tok.c_str() || *end != '\0') throw std::runtime_error("bad number '" + tok + "'");
-  return v;
+using ember::testing::FixtureValues;
+using ember::testing::parse_double;
+using ember::testing::parse_int;
+
+// <case> <kind> <name> <ndim> <dims...> <values...>: int64 values for idx, floats otherwise.
+Record parse_tensor_record(const std::vector<std::string>& tok) {
+  const std::string& kind = tok[1];
+  ember::testing::FixtureTensor t =
+      ember::testing::parse_tensor_fields(tok, 3, kind == "idx" ? FixtureValues::integer : FixtureValues::floating);
+  return Record{kind, tok[2], std::move(t.shape), std::move(t.values), std::move(t.ivalues)};
 }
 
-int64_t parse_int(const std::string& tok) {
-  char* end = nullptr;
-  long long v = std::strtoll(tok.c_str(), &end, 10);
-  if (end == tok.c_str() || *end != '\0') throw std::runtime_error("bad integer '" + tok + "'");
-  return static_cast<int64_t>(v);
-}
-
-Record parse_tensor_record(const std::string& kind, const std::string& name,
-                           const std::vector<std::string>& tok, size_t pos) {
-  Record r;
-  r.kind = kind;
-  r.name = name;
-  if (pos >= tok.size()) throw std::runtime_error("missing ndim");
-  int64_t ndim = parse_int(tok[pos++]);
-  if (ndim < 0 || pos + static_cast<size_t>(ndim) > tok.size())
-    throw std::runtime_error("bad ndim");
-  int64_t n = 1;
-  for (int64_t i = 0; i < ndim; ++i) {
-    r.shape.push_back(parse_int(tok[pos++]));
-    n *= r.shape.back();
+// A case's records are consecutive and start with its op record.
+void add_record(Fixture& fx, const std::vector<std::string>& tok) {
+  const std::string& cname = tok[0];
+  const std::string& kind = tok[1];
+  if (kind == "op") {
+    if (fx.find(cname)) throw std::runtime_error("duplicate case '" + cname + "'");
+    Case c;
+    c.name = cname;
+    c.op = tok[2];
+    fx.cases.push_back(std::move(c));
+    return;
   }
-  if (tok.size() - pos != static_cast<size_t>(n))
-    throw std::runtime_error("expected " + std::to_string(n) + " values, found " +
-                             std::to_string(tok.size() - pos));
-  for (; pos < tok.size(); ++pos) {
-    if (kind == "idx")
-      r.ivalues.push_back(parse_int(tok[pos]));
-    else
-      r.values.push_back(parse_double(tok[pos]));
+  if (fx.cases.empty() || fx.cases.back().name != cname)
+    throw std::runtime_error("record for case '" + cname + "' outside its case");
+  Case& c = fx.cases.back();
+  if (kind == "param") {
+    if (tok.size() != 4) throw std::runtime_error("param needs a key and a value");
+    c.params[tok[2]] = tok[3];
+  } else if (kind == "in" || kind == "const" || kind == "idx") {
+    c.inputs.push_back(parse_tensor_record(tok));
+  } else if (kind == "gout") {
+    c.gout = parse_tensor_record(tok);
+  } else if (kind == "out") {
+    c.out = parse_tensor_record(tok);
+  } else if (kind == "grad") {
+    c.grads.push_back(parse_tensor_record(tok));
+  } else {
+    throw std::runtime_error("unknown record kind '" + kind + "'");
   }
-  return r;
 }
 
 Fixture load_fixture() {
   Fixture fx;
-  std::ifstream in(kFixturePath);
-  if (!in) {
-    fx.error = std::string("reference fixture not found at ") + kFixturePath +
-               " (regenerate it with: /usr/bin/python3 tests/reference/make_fixtures.py)";
-    return fx;
-  }
-  fx.found = true;
-  std::string line;
-  int lineno = 0;
   try {
-    while (std::getline(in, line)) {
-      ++lineno;
-      if (line.empty() || line[0] == '#') continue;
-      std::istringstream ss(line);
-      std::vector<std::string> tok;
-      for (std::string t; ss >> t;) tok.push_back(t);
-      if (tok.size() < 3) throw std::runtime_error("too few fields");
-      const std::string& cname = tok[0];
-      const std::string& kind = tok[1];
-      if (kind == "op") {
-        if (fx.find(cname)) throw std::runtime_error("duplicate case '" + cname + "'");
-        Case c;
-        c.name = cname;
-        c.op = tok[2];
-        fx.cases.push_back(std::move(c));
-        continue;
-      }
-      if (fx.cases.empty() || fx.cases.back().name != cname)
-        throw std::runtime_error("record for case '" + cname + "' outside its case");
-      Case& c = fx.cases.back();
-      if (kind == "param") {
-        if (tok.size() != 4) throw std::runtime_error("param needs a key and a value");
-        c.params[tok[2]] = tok[3];
-      } else if (kind == "in" || kind == "const" || kind == "idx") {
-        c.inputs.push_back(parse_tensor_record(kind, tok[2], tok, 3));
-      } else if (kind == "gout") {
-        c.gout = parse_tensor_record(kind, tok[2], tok, 3);
-      } else if (kind == "out") {
-        c.out = parse_tensor_record(kind, tok[2], tok, 3);
-      } else if (kind == "grad") {
-        c.grads.push_back(parse_tensor_record(kind, tok[2], tok, 3));
-      } else {
-        throw std::runtime_error("unknown record kind '" + kind + "'");
-      }
+    fx.found = ember::testing::read_fixture(kFixturePath,
+                                            [&](const std::vector<std::string>& tok) { add_record(fx, tok); });
+    if (!fx.found) {
+      fx.error = std::string("reference fixture not found at ") + kFixturePath +
+                 " (regenerate it with: /usr/bin/python3 tests/reference/make_fixtures.py)";
+      return fx;
     }
     for (const auto& c : fx.cases)
-      if (!c.out) throw std::runtime_error("case '" + c.name + "' has no out record");
+      if (!c.out) throw std::runtime_error(std::string(kFixturePath) + ": case '" + c.name + "' has no out record");
   } catch (const std::exception& e) {
-    fx.error = std::string(kFixturePath) + ":" + std::to_string(lineno) + ": " + e.what();
+    fx.found = true;  // read_fixture throws only for a file it could open
+    fx.error = e.what();
     fx.cases.clear();
   }
   return fx;
@@ -274,49 +240,13 @@ struct Tolerance {
   double atol;  // scaled by max(1, max |expected|) of the tensor compared
 };
 
-std::string index_str(int64_t flat, const ember::Shape& shape) {
-  std::vector<int64_t> idx(shape.size());
-  for (size_t i = shape.size(); i-- > 0;) {
-    idx[i] = shape[i] == 0 ? 0 : flat % shape[i];
-    flat = shape[i] == 0 ? 0 : flat / shape[i];
-  }
-  std::string s = "[";
-  for (size_t i = 0; i < idx.size(); ++i) s += (i ? "," : "") + std::to_string(idx[i]);
-  return s + "]";
-}
-
-::testing::AssertionResult compare(const std::string& what, const ember::Tensor& got_t,
-                                   const Record& expected, Tolerance tol) {
-  if (got_t.shape() != expected.shape)
-    return ::testing::AssertionFailure()
-           << what << ": shape " << ember::shape_str(got_t.shape()) << ", expected "
-           << ember::shape_str(expected.shape);
-  std::vector<double> got = got_t.to(ember::DType::f64).to_vector<double>();
+// |got - expected| <= atol * max(1, max |expected|) + rtol * |expected|, finite values only.
+::testing::AssertionResult compare(const std::string& what, const ember::Tensor& got, const Record& expected,
+                                   Tolerance tol) {
   double scale = 1.0;
   for (double v : expected.values) scale = std::max(scale, std::abs(v));
-  const double atol = tol.atol * scale;
-  int64_t first = -1, bad = 0;
-  double worst = 0.0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    const double e = expected.values[i];
-    const double d = std::abs(got[i] - e);
-    const bool ok = std::isfinite(got[i]) && d <= atol + tol.rtol * std::abs(e);
-    if (!ok) {
-      if (first < 0) first = static_cast<int64_t>(i);
-      ++bad;
-      worst = std::max(worst, std::isfinite(d) ? d : INFINITY);
-    }
-  }
-  if (first < 0) return ::testing::AssertionSuccess();
-  const double e = expected.values[first];
-  char buf[512];
-  std::snprintf(buf, sizeof buf,
-                ": first mismatch at flat index %lld %s: got %.17g, expected %.17g "
-                "(|diff| %.3g, allowed %.3g); %lld of %zu elements differ, worst |diff| %.3g",
-                static_cast<long long>(first), index_str(first, expected.shape).c_str(), got[first],
-                e, std::abs(got[first] - e), atol + tol.rtol * std::abs(e),
-                static_cast<long long>(bad), got.size(), worst);
-  return ::testing::AssertionFailure() << what << buf;
+  return ember::testing::assert_close(got, ember::from_vector<double>(expected.values, expected.shape),
+                                      ember::testing::Tol{tol.atol * scale, tol.rtol, /*require_finite=*/true}, what);
 }
 
 ember::Tensor make_float(const Record& r, ember::DType dt) {

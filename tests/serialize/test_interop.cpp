@@ -11,6 +11,7 @@
 #include <ember/layers/serialize.h>
 
 #include "serialize_util.h"
+#include "testing/assert_close.h"
 
 using namespace ember;
 using namespace ember::nn;
@@ -28,10 +29,11 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
 // |ember - torch| <= tol * max(1, max |logit|): random deep nets give logits in the hundreds,
 // where float32 rounding alone is ~1e-5 relative.
 void expect_logits_near(const Tensor& ember_out, const Tensor& ref, double tol) {
-  const double diff = max_abs_diff(ember_out, ref);
   const double scale = ref.cpu().to(DType::f64).abs().max().item<double>();
-  EXPECT_LE(diff, tol * std::max(1.0, scale)) << "max |ember - torch| = " << diff << " (max |logit| " << scale << ")";
-  std::printf("[          ] max |ember - torch| = %.3g (max |logit| %.3g)\n", diff, scale);
+  const ember::testing::Tol bound{tol * std::max(1.0, scale), 0.0, /*require_finite=*/true};
+  EXPECT_TRUE(ember::testing::assert_close(ember_out, ref, bound,
+                                           fmt::format("logits, ember against torch (max |logit| {})", scale)));
+  std::printf("[          ] max |ember - torch| = %.3g (max |logit| %.3g)\n", max_abs_diff(ember_out, ref), scale);
   EXPECT_GT(scale, 0.1) << "degenerate fixture";
 }
 

@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
+#include "testing/assert_close.h"
 #include "testing/gradcheck.h"
 
 using namespace ember;
+using ember::testing::assert_close;
 using ember::testing::gradcheck;
 using ember::testing::randn64;
+using ember::testing::Tol;
 using V = std::vector<Tensor>;
 
 namespace {
@@ -48,15 +51,11 @@ TEST(Conv2d, OneDnnMatchesDirectLoops) {
     Tensor gy = randn64(y64.shape(), ++seed);
     y32.backward(gy.to(DType::f32));
     y64.backward(gy);
-    auto close = [](const Tensor& a, const Tensor& b, const char* what) {
-      auto av = a.to_vector<double>(), bv = b.to_vector<double>();
-      ASSERT_EQ(av.size(), bv.size());
-      for (size_t i = 0; i < av.size(); ++i) ASSERT_NEAR(av[i], bv[i], 1e-4 * (1 + std::fabs(bv[i]))) << what << " " << i;
-    };
-    close(y32, y64, "forward");
-    close(x32.grad(), x64.grad(), "grad input");
-    close(w32.grad(), w64.grad(), "grad weight");
-    if (c.bias) close(b32.grad(), b64.grad(), "grad bias");
+    const Tol tol{1e-4, 1e-4, /*require_finite=*/true};  // |f32 - f64| <= 1e-4 * (1 + |f64|)
+    EXPECT_TRUE(assert_close(y32, y64, tol, "forward"));
+    EXPECT_TRUE(assert_close(x32.grad(), x64.grad(), tol, "grad input"));
+    EXPECT_TRUE(assert_close(w32.grad(), w64.grad(), tol, "grad weight"));
+    if (c.bias) EXPECT_TRUE(assert_close(b32.grad(), b64.grad(), tol, "grad bias"));
   }
 }
 

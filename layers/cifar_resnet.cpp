@@ -10,9 +10,9 @@ CifarResNet::CifarResNet(int64_t depth_, CifarResNetOptions opt) : Module("Cifar
               opt.in_channels);
   Generator* gen = opt.generator;
   const int64_t n = (depth - 2) / 6;
-  conv1 = register_module("conv1", conv3x3(opt.in_channels, 16, 1, gen));
-  bn1 = register_module("bn1", std::make_shared<BatchNorm2d>(16));
-  relu = register_module("relu", std::make_shared<ReLU>());
+  register_module("conv1", &conv1, conv3x3(opt.in_channels, 16, 1, gen));
+  register_module("bn1", &bn1, std::make_shared<BatchNorm2d>(16));
+  register_module("relu", &relu, std::make_shared<ReLU>());
   int64_t inplanes = 16;
   auto stage = [&](int64_t planes, int64_t stride) {
     auto seq = std::make_shared<Sequential>();
@@ -25,11 +25,11 @@ CifarResNet::CifarResNet(int64_t depth_, CifarResNetOptions opt) : Module("Cifar
     }
     return seq;
   };
-  layer1 = register_module("layer1", stage(16, 1));
-  layer2 = register_module("layer2", stage(32, 2));
-  layer3 = register_module("layer3", stage(64, 2));
-  avgpool = register_module("avgpool", std::make_shared<AdaptiveAvgPool2d>(1));
-  fc = register_module("fc", std::make_shared<Linear>(64, opt.num_classes, true, gen));
+  register_module("layer1", &layer1, stage(16, 1));
+  register_module("layer2", &layer2, stage(32, 2));
+  register_module("layer3", &layer3, stage(64, 2));
+  register_module("avgpool", &avgpool, std::make_shared<AdaptiveAvgPool2d>(1));
+  register_module("fc", &fc, std::make_shared<Linear>(64, opt.num_classes, true, gen));
   init_resnet_weights(*this, opt.zero_init_residual, gen);
 }
 

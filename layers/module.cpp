@@ -123,7 +123,7 @@ void Module::check_name(const std::string& name, const char* what) const {
     for (const auto& b : buffers_)
       if (b.name == n) return true;
     for (const auto& c : children_)
-      if (c.first == n) return true;
+      if (c.name == n) return true;
     return false;
   };
   EMBER_CHECK(!taken(name), ValueError, "{}: a parameter, buffer or submodule named '{}' already exists",
@@ -147,17 +147,41 @@ void Module::register_buffer(const std::string& name, Tensor* slot, bool persist
   buffers_.push_back({name, slot, persistent});
 }
 
-void Module::add_child(const std::string& name, std::shared_ptr<Module> child) {
+void Module::add_child(const std::string& name, Child child) {
   check_name(name, "submodule");
-  EMBER_CHECK(child != nullptr, ValueError, "{}: submodule '{}' is null", type_name_, name);
-  EMBER_CHECK(child.get() != this, ValueError, "{}: a module cannot be its own submodule", type_name_);
-  child->set_path(join_name(path_, name));
-  children_.emplace_back(name, std::move(child));
+  const std::shared_ptr<Module> m = child.module();
+  EMBER_CHECK(m.get() != this, ValueError, "{}: a module cannot be its own submodule", type_name_);
+  if (m) m->set_path(join_name(path_, name));
+  children_.push_back(std::move(child));
 }
 
-void Module::set_path(const std::string& path) {
+void Module::replace_module(const std::string& name, std::shared_ptr<Module> module) {
+  auto it = std::find_if(children_.begin(), children_.end(), [&](const Child& c) { return c.name == name; });
+  EMBER_CHECK(it != children_.end(), IndexError, "{}: no submodule '{}' to replace", type_name_, name);
+  EMBER_CHECK(module.get() != this, ValueError, "{}: a module cannot be its own submodule", type_name_);
+  const std::shared_ptr<Module> old = it->module();
+  EMBER_CHECK(it->set(it->slot, module), ValueError, "{}: the member of submodule '{}' (now {}) cannot hold a {}",
+              type_name_, name, old ? old->type_name() : std::string("empty"), module->type_name());
+  if (module) module->set_path(join_name(path_, name));
+}
+
+void Module::set_path(const std::string& path) const {
   path_ = path;
-  for (auto& [name, child] : children_) child->set_path(join_name(path_, name));
+  for (const Child& c : children_)
+    if (auto m = c.module()) m->set_path(join_name(path_, c.name));
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::live_children() const {
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> out;
+  out.reserve(children_.size());
+  for (const Child& c : children_) {
+    std::shared_ptr<Module> m = c.module();
+    if (!m) continue;
+    const std::string path = join_name(path_, c.name);
+    if (m->path_ != path) m->set_path(path);
+    out.emplace_back(c.name, std::move(m));
+  }
+  return out;
 }
 
 // ---- traversal ----
@@ -168,7 +192,7 @@ std::vector<std::pair<std::string, Module*>> Module::named_modules() {
   std::function<void(Module&, const std::string&)> visit = [&](Module& m, const std::string& prefix) {
     if (!seen.insert(&m).second) return;
     out.emplace_back(prefix, &m);
-    for (auto& [name, child] : m.children_) visit(*child, join_name(prefix, name));
+    for (auto& [name, child] : m.live_children()) visit(*child, join_name(prefix, name));
   };
   visit(*this, "");
   return out;
@@ -218,7 +242,9 @@ std::vector<Tensor> Module::buffers(bool recurse) const {
   return out;
 }
 
-std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_children() const { return children_; }
+std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_children() const {
+  return live_children();
+}
 
 std::shared_ptr<Module> Module::submodule(const std::string& path) const {
   const Module* cur = this;
@@ -227,10 +253,9 @@ std::shared_ptr<Module> Module::submodule(const std::string& path) const {
   while (start <= path.size()) {
     size_t dot = path.find('.', start);
     std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    auto it = std::find_if(cur->children_.begin(), cur->children_.end(),
-                           [&](const auto& c) { return c.first == part; });
-    EMBER_CHECK(it != cur->children_.end(), IndexError, "{}: no submodule '{}' (looking up '{}')", type_name_,
-                part, path);
+    const auto children = cur->live_children();
+    auto it = std::find_if(children.begin(), children.end(), [&](const auto& c) { return c.first == part; });
+    EMBER_CHECK(it != children.end(), IndexError, "{}: no submodule '{}' (looking up '{}')", type_name_, part, path);
     found = it->second;
     cur = found.get();
     if (dot == std::string::npos) break;
@@ -276,8 +301,8 @@ void Module::apply(const std::function<void(Module&)>& fn) {
 // ---- modes, device, gradients ----
 
 Module& Module::train(bool on) {
-  training_ = on;
-  for (auto& [name, child] : children_) child->train(on);
+  training_ = on && !hold_eval_;
+  for (auto& [name, child] : live_children()) child->train(on);
   return *this;
 }
 
@@ -325,6 +350,28 @@ Module& Module::requires_grad_(bool requires_grad) {
   return *this;
 }
 
+std::vector<Tensor> Module::trainable_parameters() const {
+  std::vector<Tensor> out;
+  for (auto& t : parameters())
+    if (t.requires_grad()) out.push_back(t);
+  return out;
+}
+
+Module& Module::freeze(bool hold_statistics) {
+  requires_grad_(false);
+  if (hold_statistics) {
+    for (auto& [name, m] : named_modules()) m->hold_eval_ = true;
+    eval();
+  }
+  return *this;
+}
+
+Module& Module::unfreeze() {
+  requires_grad_(true);
+  for (auto& [name, m] : named_modules()) m->hold_eval_ = false;
+  return *this;
+}
+
 // ---- state ----
 
 StateDict Module::state_dict() const {
@@ -334,7 +381,7 @@ StateDict Module::state_dict() const {
       if (p.slot->defined()) out.insert(join_name(prefix, p.name), p.slot->detach());
     for (const auto& b : m.buffers_)
       if (b.persistent && b.slot->defined()) out.insert(join_name(prefix, b.name), b.slot->detach());
-    for (const auto& [name, child] : m.children_) visit(*child, join_name(prefix, name));
+    for (const auto& [name, child] : m.live_children()) visit(*child, join_name(prefix, name));
   };
   visit(*this, "");
   return out;
@@ -348,7 +395,7 @@ LoadResult Module::load_state_dict(const StateDict& dict, bool strict) {
       if (p.slot->defined()) slots.emplace_back(join_name(prefix, p.name), p.slot);
     for (auto& b : m.buffers_)
       if (b.persistent && b.slot->defined()) slots.emplace_back(join_name(prefix, b.name), b.slot);
-    for (auto& [name, child] : m.children_) visit(*child, join_name(prefix, name));
+    for (auto& [name, child] : m.live_children()) visit(*child, join_name(prefix, name));
   };
   visit(*this, "");
 

@@ -3,14 +3,17 @@
 // submodules, with dotted names and orders that match PyTorch's ("layer1.0.conv1.weight"),
 // so that state dicts and parameter lists line up with torch/torchvision one for one.
 //
-// Parameters and buffers live in members of the derived class (`Tensor weight;`) and are
-// registered by address: the module keeps a pointer to the member, so that the layer's
-// forward, named_parameters() and state_dict() always see the same tensor. A module is
-// therefore neither copyable nor movable; hold it by std::shared_ptr.
+// Parameters, buffers and submodules live in members of the derived class (`Tensor weight;`,
+// `std::shared_ptr<Linear> fc;`) and are registered by address: the module keeps a pointer to
+// the member, so that the layer's forward, named_parameters(), state_dict() and
+// submodule() always see the same object, also after the member is assigned a new one
+// (`model->fc = std::make_shared<nn::Linear>(64, 5)` replaces the head everywhere). A module
+// is therefore neither copyable nor movable; hold it by std::shared_ptr.
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -74,11 +77,23 @@ class Module {
   void register_parameter(const std::string& name, Tensor* slot);
   // persistent=false keeps the buffer out of state_dict(), as in PyTorch.
   void register_buffer(const std::string& name, Tensor* slot, bool persistent = true);
+  // A submodule held by a member of the derived object (`slot`, a std::shared_ptr<M>),
+  // first set to `module` when one is given. The module reads the member whenever it walks
+  // its children, so assigning the member later replaces the child; a null member is a
+  // submodule that is absent (skipped, like an undefined parameter).
   template <class M>
-  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
-    add_child(name, module);
-    return module;
+  void register_module(const std::string& name, std::shared_ptr<M>* slot,
+                       std::type_identity_t<std::shared_ptr<M>> module = nullptr) {
+    static_assert(std::is_base_of_v<Module, M>, "register_module: M must derive from nn::Module");
+    EMBER_CHECK(slot != nullptr, ValueError, "{}: submodule '{}' registered with a null slot", type_name_, name);
+    if (module) *slot = std::move(module);
+    add_child(name, Child{name, slot, &get_slot<M>, &set_slot<M>});
   }
+  // Puts `module` into the member of the child `name`, e.g. a new head of another size (the
+  // same as assigning the member, for code that has the name rather than the member); the
+  // old child's parameters are gone from parameters() and state_dict() from then on. Throws
+  // IndexError for an unknown name and ValueError when the member cannot hold that type.
+  void replace_module(const std::string& name, std::shared_ptr<Module> module);
 
   // ---- traversal (pre-order, PyTorch's order and names) ----
   std::vector<std::pair<std::string, Tensor>> named_parameters(bool recurse = true) const;
@@ -100,7 +115,8 @@ class Module {
   void apply(const std::function<void(Module&)>& fn);
 
   // ---- modes ----
-  // Recursive. Only Dropout and BatchNorm behave differently in eval mode.
+  // Recursive. Only Dropout and BatchNorm behave differently in eval mode. A module frozen
+  // with hold_statistics stays in eval mode.
   Module& train(bool on = true);
   Module& eval() { return train(false); }
   bool is_training() const { return training_; }
@@ -119,10 +135,20 @@ class Module {
   // ---- gradients and freezing ----
   void zero_grad();  // drops every parameter's .grad() (PyTorch's set_to_none=True)
   int64_t num_parameters(bool trainable_only = false) const;
+  // The parameters that require grad: what to give an optimizer when part of the model is
+  // frozen (optimizers also skip frozen parameters at each step, so freezing or unfreezing
+  // after the optimizer was built works too).
+  std::vector<Tensor> trainable_parameters() const;
   // Recursive: requires_grad_(false) on a submodule freezes it (as in PyTorch).
   Module& requires_grad_(bool requires_grad = true);
-  Module& freeze() { return requires_grad_(false); }
-  Module& unfreeze() { return requires_grad_(true); }
+  // Freezing stops the weights, not batch norm's running statistics: in train mode a frozen
+  // BatchNorm still updates them from every batch (and Dropout still drops), as in PyTorch.
+  // hold_statistics = true also puts this module and every submodule in eval mode and keeps
+  // them there when a parent calls train(), which is what fine-tuning a frozen backbone
+  // usually wants; unfreeze() releases both.
+  Module& freeze(bool hold_statistics = false);
+  Module& unfreeze();
+  bool holds_statistics() const { return hold_eval_; }
 
   // ---- state ----
   // Parameters and persistent buffers, each module's own parameters then its buffers then
@@ -163,19 +189,41 @@ class Module {
     Tensor* slot;
     bool persistent;
   };
-  void add_child(const std::string& name, std::shared_ptr<Module> child);
-  void set_path(const std::string& path);
+  struct Child {
+    std::string name;
+    void* slot;  // &member, a std::shared_ptr<M>
+    std::shared_ptr<Module> (*get)(void* slot);
+    bool (*set)(void* slot, const std::shared_ptr<Module>& m);  // false when m is not an M
+    std::shared_ptr<Module> module() const { return get(slot); }
+  };
+  template <class M>
+  static std::shared_ptr<Module> get_slot(void* slot) {
+    return *static_cast<std::shared_ptr<M>*>(slot);
+  }
+  template <class M>
+  static bool set_slot(void* slot, const std::shared_ptr<Module>& m) {
+    std::shared_ptr<M> typed = std::dynamic_pointer_cast<M>(m);
+    if (m && !typed) return false;
+    *static_cast<std::shared_ptr<M>*>(slot) = std::move(typed);
+    return true;
+  }
+  void add_child(const std::string& name, Child child);
+  // The present children, in registration order, with their paths brought up to date (a
+  // member may have been assigned a new module since the last walk).
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> live_children() const;
+  void set_path(const std::string& path) const;
   void check_name(const std::string& name, const char* what) const;
   template <class F>
   void for_each_tensor(F&& fn);  // every parameter and buffer slot, recursively, once each
   Tensor* find_parameter_slot(const std::string& path) const;
 
   std::string type_name_;
-  std::string path_;
+  mutable std::string path_;  // refreshed by live_children() of the parent
   bool training_ = true;
+  bool hold_eval_ = false;  // freeze(true): train() leaves this module in eval mode
   std::vector<ParamSlot> params_;
   std::vector<BufferSlot> buffers_;
-  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  std::vector<Child> children_;
 };
 
 // Shape checks shared by layers: "<label>: expected a <what> input, got shape [...]".

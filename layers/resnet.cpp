@@ -11,24 +11,24 @@ ResNet::ResNet(BlockType b, std::array<int64_t, 4> n, ResNetOptions opt) : Modul
   for (int64_t k : n) EMBER_CHECK(k > 0, ValueError, "ResNet: each stage needs at least one block, got {}", k);
   Generator* gen = opt.generator;
   if (opt.small_input)
-    conv1 = register_module("conv1", conv3x3(opt.in_channels, 64, 1, gen));
+    register_module("conv1", &conv1, conv3x3(opt.in_channels, 64, 1, gen));
   else
-    conv1 = register_module("conv1", std::make_shared<Conv2d>(opt.in_channels, 64, 7,
+    register_module("conv1", &conv1, std::make_shared<Conv2d>(opt.in_channels, 64, 7,
                                                               Conv2dOptions{.stride = {2, 2}, .padding = {3, 3}},
                                                               false, gen));
-  bn1 = register_module("bn1", std::make_shared<BatchNorm2d>(64));
-  relu = register_module("relu", std::make_shared<ReLU>());
+  register_module("bn1", &bn1, std::make_shared<BatchNorm2d>(64));
+  register_module("relu", &relu, std::make_shared<ReLU>());
   if (opt.small_input)
-    maxpool = register_module("maxpool", std::make_shared<Identity>());
+    register_module("maxpool", &maxpool, std::make_shared<Identity>());
   else
-    maxpool = register_module("maxpool", std::make_shared<MaxPool2d>(3, 2, 1));
-  layer1 = register_module("layer1", make_stage(64, n[0], 1));
-  layer2 = register_module("layer2", make_stage(128, n[1], 2));
-  layer3 = register_module("layer3", make_stage(256, n[2], 2));
-  layer4 = register_module("layer4", make_stage(512, n[3], 2));
-  avgpool = register_module("avgpool", std::make_shared<AdaptiveAvgPool2d>(1));
+    register_module("maxpool", &maxpool, std::make_shared<MaxPool2d>(3, 2, 1));
+  register_module("layer1", &layer1, make_stage(64, n[0], 1));
+  register_module("layer2", &layer2, make_stage(128, n[1], 2));
+  register_module("layer3", &layer3, make_stage(256, n[2], 2));
+  register_module("layer4", &layer4, make_stage(512, n[3], 2));
+  register_module("avgpool", &avgpool, std::make_shared<AdaptiveAvgPool2d>(1));
   const int64_t expansion = b == BlockType::basic ? BasicBlock::expansion : Bottleneck::expansion;
-  fc = register_module("fc", std::make_shared<Linear>(512 * expansion, opt.num_classes, true, gen));
+  register_module("fc", &fc, std::make_shared<Linear>(512 * expansion, opt.num_classes, true, gen));
   init_resnet_weights(*this, opt.zero_init_residual, gen);
 }
 

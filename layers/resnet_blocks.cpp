@@ -31,12 +31,12 @@ std::shared_ptr<Module> projection_shortcut(int64_t in, int64_t out, int64_t str
 
 BasicBlock::BasicBlock(int64_t inplanes, int64_t planes, int64_t stride, std::shared_ptr<Module> ds, Generator* gen)
     : Module("BasicBlock") {
-  conv1 = register_module("conv1", conv3x3(inplanes, planes, stride, gen));
-  bn1 = register_module("bn1", std::make_shared<BatchNorm2d>(planes));
-  relu = register_module("relu", std::make_shared<ReLU>());
-  conv2 = register_module("conv2", conv3x3(planes, planes, 1, gen));
-  bn2 = register_module("bn2", std::make_shared<BatchNorm2d>(planes));
-  if (ds) downsample = register_module("downsample", std::move(ds));
+  register_module("conv1", &conv1, conv3x3(inplanes, planes, stride, gen));
+  register_module("bn1", &bn1, std::make_shared<BatchNorm2d>(planes));
+  register_module("relu", &relu, std::make_shared<ReLU>());
+  register_module("conv2", &conv2, conv3x3(planes, planes, 1, gen));
+  register_module("bn2", &bn2, std::make_shared<BatchNorm2d>(planes));
+  register_module("downsample", &downsample, std::move(ds));  // null: identity shortcut
 }
 
 Tensor BasicBlock::forward(const Tensor& x) {
@@ -49,14 +49,14 @@ Tensor BasicBlock::forward(const Tensor& x) {
 
 Bottleneck::Bottleneck(int64_t inplanes, int64_t planes, int64_t stride, std::shared_ptr<Module> ds, Generator* gen)
     : Module("Bottleneck") {
-  conv1 = register_module("conv1", conv1x1(inplanes, planes, 1, gen));
-  bn1 = register_module("bn1", std::make_shared<BatchNorm2d>(planes));
-  conv2 = register_module("conv2", conv3x3(planes, planes, stride, gen));
-  bn2 = register_module("bn2", std::make_shared<BatchNorm2d>(planes));
-  conv3 = register_module("conv3", conv1x1(planes, planes * expansion, 1, gen));
-  bn3 = register_module("bn3", std::make_shared<BatchNorm2d>(planes * expansion));
-  relu = register_module("relu", std::make_shared<ReLU>());
-  if (ds) downsample = register_module("downsample", std::move(ds));
+  register_module("conv1", &conv1, conv1x1(inplanes, planes, 1, gen));
+  register_module("bn1", &bn1, std::make_shared<BatchNorm2d>(planes));
+  register_module("conv2", &conv2, conv3x3(planes, planes, stride, gen));
+  register_module("bn2", &bn2, std::make_shared<BatchNorm2d>(planes));
+  register_module("conv3", &conv3, conv1x1(planes, planes * expansion, 1, gen));
+  register_module("bn3", &bn3, std::make_shared<BatchNorm2d>(planes * expansion));
+  register_module("relu", &relu, std::make_shared<ReLU>());
+  register_module("downsample", &downsample, std::move(ds));  // null: identity shortcut
 }
 
 Tensor Bottleneck::forward(const Tensor& x) {

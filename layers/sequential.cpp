@@ -6,15 +6,20 @@ Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules) :
   for (const auto& m : modules) push_back(m);
 }
 
-const std::shared_ptr<Module>& Sequential::operator[](size_t i) const {
+std::shared_ptr<Module>& Sequential::operator[](size_t i) {
   EMBER_CHECK(i < modules_.size(), IndexError, "Sequential: index {} out of range for {} modules", i,
               modules_.size());
   return modules_[i];
 }
 
+const std::shared_ptr<Module>& Sequential::operator[](size_t i) const {
+  return const_cast<Sequential&>(*this)[i];
+}
+
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
-  for (const auto& m : modules_) y = (*m)(y);
+  for (const auto& m : modules_)
+    if (m) y = (*m)(y);
   return y;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 // Sequential: runs its children in order; children are named "0", "1", ... as in PyTorch.
+#include <deque>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -22,27 +23,33 @@ class Sequential : public Module {
   // Appends under an explicit name (PyTorch's Sequential(OrderedDict(...))).
   template <class M>
   std::shared_ptr<M> push_back(const std::string& name, std::shared_ptr<M> module) {
-    register_module(name, module);
-    modules_.push_back(module);
+    EMBER_CHECK(module != nullptr, ValueError, "Sequential: submodule '{}' is null", name);
+    // Each child lives in its own element, registered as its slot: replace_module(name, m)
+    // (or assigning through operator[]) changes what forward runs and what the module
+    // reports alike. A deque keeps the elements' addresses when it grows.
+    modules_.emplace_back();
+    register_module(name, &modules_.back(), std::shared_ptr<Module>(module));
     return module;
   }
 
   size_t size() const { return modules_.size(); }
   bool empty() const { return modules_.empty(); }
-  // Throws IndexError when out of range.
+  // Throws IndexError when out of range. Assigning a module to the element replaces the
+  // child; assigning null removes it from forward and from the reported children.
+  std::shared_ptr<Module>& operator[](size_t i);
   const std::shared_ptr<Module>& operator[](size_t i) const;
   auto begin() const { return modules_.begin(); }
   auto end() const { return modules_.end(); }
 
-  // Each child's operator() in turn (so each checks its own input); an empty Sequential
-  // returns x.
+  // Each present child's operator() in turn (so each checks its own input); an empty
+  // Sequential returns x.
   Tensor forward(const Tensor& x) override;
 
  protected:
   explicit Sequential(std::string type_name) : Module(std::move(type_name)) {}
 
  private:
-  std::vector<std::shared_ptr<Module>> modules_;
+  std::deque<std::shared_ptr<Module>> modules_;
 };
 
 }  // namespace ember::nn

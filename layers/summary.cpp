@@ -112,10 +112,11 @@ std::string Module::summary(const Shape& input_shape, DType dtype) {
 
 std::string Module::repr() const {
   std::string extra = extra_repr();
-  if (children_.empty()) return fmt::format("{}({})", type_name_, extra);
+  const auto children = live_children();
+  if (children.empty()) return fmt::format("{}({})", type_name_, extra);
   std::string out = type_name_ + "(\n";
   if (!extra.empty()) out += "  " + extra + "\n";
-  for (const auto& [name, child] : children_) {
+  for (const auto& [name, child] : children) {
     std::string sub = child->repr();
     // Indent the child's continuation lines under its "(name): " line.
     std::string indented;

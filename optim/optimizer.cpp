@@ -215,10 +215,6 @@ ParamGroup Optimizer::fill_group(ParamGroup g, size_t index) const {
                 "{}: param group {} parameter {} has dtype {}; only floating-point tensors can be "
                 "optimized",
                 name_, index, j, p.dtype());
-    EMBER_CHECK(p.requires_grad(), ValueError,
-                "{}: param group {} parameter {} (shape {}) does not require grad; leave frozen "
-                "parameters out of the optimizer",
-                name_, index, j, shape_str(p.shape()));
     EMBER_CHECK(p.is_leaf(), ValueError,
                 "{}: param group {} parameter {} (shape {}) is not a leaf tensor; optimize the "
                 "leaf it was computed from",
@@ -269,6 +265,9 @@ void Optimizer::step() {
   for (const auto& g : groups_) {
     items.clear();
     for (const Tensor& param : g.params) {
+      // Frozen parameters are skipped, also with a gradient left over from before they
+      // were frozen, so that freezing and unfreezing need no new optimizer.
+      if (!param.requires_grad()) continue;
       Tensor grad = param.grad();
       // state_ is node-based: the pointers stay valid while later entries are added.
       if (grad.defined()) items.push_back({param, grad, &state_[param.impl()]});

@@ -19,10 +19,10 @@ std::vector<std::string> names_of(const std::vector<std::pair<std::string, Tenso
 class Net : public Module {
  public:
   explicit Net(Generator* gen = nullptr) : Module("Net") {
-    fc1 = register_module("fc1", std::make_shared<Linear>(4, 6, true, gen));
-    bn = register_module("bn", std::make_shared<BatchNorm1d>(6));
-    act = register_module("act", std::make_shared<ReLU>());
-    fc2 = register_module("fc2", std::make_shared<Linear>(6, 3, true, gen));
+    register_module("fc1", &fc1, std::make_shared<Linear>(4, 6, true, gen));
+    register_module("bn", &bn, std::make_shared<BatchNorm1d>(6));
+    register_module("act", &act, std::make_shared<ReLU>());
+    register_module("fc2", &fc2, std::make_shared<Linear>(6, 3, true, gen));
   }
   Tensor forward(const Tensor& x) override { return (*fc2)((*act)((*bn)((*fc1)(x)))); }
   std::shared_ptr<Linear> fc1;

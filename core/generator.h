@@ -4,6 +4,7 @@
 // that implements the same function (core/philox.h, shared by the CPU and CUDA kernels).
 #include <array>
 #include <cstdint>
+#include <vector>
 
 namespace ember {
 
@@ -33,6 +34,11 @@ class Generator {
   uint64_t seed_;
   uint64_t offset_ = 0;
 };
+
+// A uniformly random permutation of 0..n-1 (Fisher-Yates), swap i drawing from Philox
+// counter first_counter + i of `seed`: the same for a given (seed, first_counter) on every
+// machine and thread count.
+std::vector<int64_t> random_permutation(int64_t n, uint64_t seed, uint64_t first_counter);
 
 // The process-wide generator used when none is passed.
 Generator& default_generator();

@@ -125,6 +125,7 @@ const char* policy_name(MissingPolicy p) {
   switch (p) {
     case MissingPolicy::error: return "Error";
     case MissingPolicy::drop_row: return "DropRow";
+    case MissingPolicy::keep: return "Keep";
     case MissingPolicy::fill_mean: return "FillMean";
     case MissingPolicy::fill_constant: return "FillConstant";
   }
@@ -162,26 +163,35 @@ size_t column_of(const CsvHeader& h, const std::string& name, const char* role, 
   return static_cast<size_t>(it - h.names.begin());
 }
 
-// Which columns are read: the features (in header order) and the target.
+// Which columns are read: the features (in header order) and the targets.
 struct CsvColumns {
   std::vector<size_t> features;
-  size_t target = 0;
+  std::vector<size_t> targets;
 };
 
 // Picks the target and feature columns from the options, and names them in the table.
 CsvColumns choose_columns(const CsvHeader& h, const CsvOptions& opt, const std::string& ps, CsvTable& table) {
   const size_t ncols = h.names.size();
   CsvColumns cols;
-  cols.target = opt.target_column.empty() ? ncols - 1 : column_of(h, opt.target_column, "target", ps);
+  EMBER_CHECK(opt.target_column.empty() || opt.target_columns.empty(), ValueError,
+              "csv: {}: set target_column or target_columns, not both", ps);
+  EMBER_CHECK(opt.target_columns.size() <= 1 || opt.target == CsvTarget::number, ValueError,
+              "csv: {}: {} target columns need CsvTarget::number (classes come from one column)", ps,
+              opt.target_columns.size());
+  if (!opt.target_columns.empty()) {
+    for (const auto& name : opt.target_columns) cols.targets.push_back(column_of(h, name, "target", ps));
+  } else {
+    cols.targets.push_back(opt.target_column.empty() ? ncols - 1 : column_of(h, opt.target_column, "target", ps));
+  }
   std::vector<char> is_feature(ncols, 1);
-  is_feature[cols.target] = 0;
+  for (size_t t : cols.targets) is_feature[t] = 0;
   for (const auto& name : opt.ignore_columns) is_feature[column_of(h, name, "ignored", ps)] = 0;
   for (size_t c = 0; c < ncols; ++c)
     if (is_feature[c]) {
       cols.features.push_back(c);
       table.feature_names.push_back(h.names[c]);
     }
-  table.target_name = h.names[cols.target];
+  for (size_t t : cols.targets) table.target_names.push_back(h.names[t]);
   return cols;
 }
 
@@ -196,12 +206,14 @@ std::string describe_cell(const Field& f, size_t c, const CsvHeader& h) {
 }
 
 // The data rows as read: missing features are NaN until fill_missing() replaces them, and
-// categorical targets wait in raw_target until all of them are known and can be numbered.
+// category targets wait in raw_target until all of them are known and can be numbered.
 struct CsvRows {
   std::vector<double> values;           // row-major [rows, nf], NaN = missing
-  std::vector<std::string> raw_target;  // categorical targets
-  std::vector<int64_t> targets;
+  std::vector<std::string> raw_target;  // category targets
+  std::vector<int64_t> targets;         // class_index / category
+  std::vector<double> numbers;          // number targets, row-major [rows, T]
   int64_t in_file = 0;  // data rows in the file, dropped ones included
+  int64_t dropped_features = 0, dropped_targets = 0;
 };
 
 // Appends a record's features to `values` (NaN where missing); returns true when one is
@@ -240,29 +252,44 @@ bool read_record(const std::vector<Field>& fields, int64_t line, const CsvHeader
               "csv: {}: line {} has {} field{} but the header has {} columns", ps, line,
               fields.size(), fields.size() == 1 ? "" : "s", ncols);
   const size_t row_start = rows.values.size();
-  bool drop = read_features(fields, h, cols, opt, ps, rows.values);
-  const Field& tf = fields[cols.target];
-  std::string ts = trimmed(tf.text);
-  if (is_missing_value(ts, opt)) {
-    EMBER_CHECK(opt.missing == MissingPolicy::drop_row, IOError,
-                "csv: {}: {}: missing target '{}' (a target cannot be filled; policy {})", ps,
-                describe_cell(tf, cols.target, h), ts, policy_name(opt.missing));
-    drop = true;
+  const bool drop_feature = read_features(fields, h, cols, opt, ps, rows.values);
+  bool missing_target = false;
+  for (size_t c : cols.targets) {
+    const Field& tf = fields[c];
+    const std::string ts = trimmed(tf.text);
+    if (!is_missing_value(ts, opt)) continue;
+    EMBER_CHECK(opt.missing == MissingPolicy::drop_row || opt.drop_missing_targets, IOError,
+                "csv: {}: {}: missing target '{}' (a target cannot be filled; policy {}; set "
+                "drop_missing_targets to drop such rows)",
+                ps, describe_cell(tf, c, h), ts, policy_name(opt.missing));
+    missing_target = true;
   }
-  if (drop) {
+  if (drop_feature || missing_target) {
     rows.values.resize(row_start);
+    ++(missing_target ? rows.dropped_targets : rows.dropped_features);
     return false;
   }
-  if (opt.categorical_target) {
-    rows.raw_target.push_back(ts);
-  } else {
+  for (size_t c : cols.targets) {
+    const Field& tf = fields[c];
+    const std::string ts = trimmed(tf.text);
+    if (opt.target == CsvTarget::category) {
+      rows.raw_target.push_back(ts);
+      continue;
+    }
     double v = 0;
-    EMBER_CHECK(parse_number(ts, v), IOError, "csv: {}: {}: target '{}' is not a number", ps,
-                describe_cell(tf, cols.target, h), ts);
+    EMBER_CHECK(parse_number(ts, v), IOError, "csv: {}: {}: target '{}' is not a number{}", ps,
+                describe_cell(tf, c, h), ts,
+                opt.target == CsvTarget::class_index ? " (use CsvTarget::category for class names)" : "");
+    if (opt.target == CsvTarget::number) {
+      EMBER_CHECK(std::isfinite(v), IOError, "csv: {}: {}: target '{}' is not a finite number", ps,
+                  describe_cell(tf, c, h), ts);
+      rows.numbers.push_back(v);
+      continue;
+    }
     EMBER_CHECK(std::isfinite(v) && v >= 0 && v == std::floor(v) && v < 9.0e18, IOError,
-                "csv: {}: {}: target '{}' is not a non-negative integer class index (use "
-                "categorical_target for class names)",
-                ps, describe_cell(tf, cols.target, h), ts);
+                "csv: {}: {}: target '{}' is not a non-negative integer class index (for a regression "
+                "target use CsvTarget::number)",
+                ps, describe_cell(tf, c, h), ts);
     rows.targets.push_back(static_cast<int64_t>(v));
   }
   return true;
@@ -276,8 +303,10 @@ CsvRows read_rows(CsvParser& parser, const CsvHeader& h, const CsvColumns& cols,
   int64_t line = 0;
   while (parser.next(fields, line)) {
     ++rows.in_file;
-    if (!read_record(fields, line, h, cols, opt, ps, rows)) ++table.dropped_rows;
+    read_record(fields, line, h, cols, opt, ps, rows);
   }
+  table.dropped_rows = rows.dropped_features;
+  table.dropped_targets = rows.dropped_targets;
   return rows;
 }
 
@@ -308,11 +337,25 @@ void fill_missing(std::vector<double>& values, int64_t n, const CsvHeader& h, co
 }
 
 // Numbers the distinct class names in sorted order (so that the numbering does not depend on
-// the order of the rows) and appends each row's class to `targets`.
+// the order of the rows) and appends each row's class to `targets`. A column of numbers with
+// about as many distinct values as rows is a regression target, not names: numbering it
+// would make a class per row, so it is refused with the option that fits.
 void number_classes(const std::vector<std::string>& raw_target, std::vector<int64_t>& targets,
-                    std::vector<std::string>& class_names) {
+                    std::vector<std::string>& class_names, const std::string& target_name, const std::string& ps) {
   std::map<std::string, int64_t> classes;
   for (const auto& s : raw_target) classes.emplace(s, 0);
+  const auto n = static_cast<int64_t>(raw_target.size());
+  const auto distinct = static_cast<int64_t>(classes.size());
+  bool numbers = true, fractions = false;
+  for (const auto& [name, idx] : classes) {
+    double v = 0;
+    numbers = numbers && parse_number(name, v);
+    fractions = fractions || (numbers && v != std::floor(v));
+  }
+  EMBER_CHECK(!(numbers && fractions && distinct > 20 && 2 * distinct > n), IOError,
+              "csv: {}: target '{}' has {} distinct non-integer numbers in {} rows: that is a continuous "
+              "quantity, not class names (use CsvTarget::number for regression)",
+              ps, target_name, distinct, n);
   int64_t k = 0;
   for (auto& [name, idx] : classes) {
     idx = k++;
@@ -321,11 +364,20 @@ void number_classes(const std::vector<std::string>& raw_target, std::vector<int6
   for (const auto& s : raw_target) targets.push_back(classes[s]);
 }
 
-// The n kept rows as the table's tensors: features [n, nf] f32, targets [n] i64.
-void store_tensors(const CsvRows& rows, int64_t n, size_t nf, CsvTable& table) {
+// The n kept rows as the table's tensors: features [n, nf] f32, targets [n] i64 (classes)
+// or [n] / [n, T] f32 (numbers).
+void store_tensors(const CsvRows& rows, int64_t n, size_t nf, const CsvColumns& cols, const CsvOptions& opt,
+                   CsvTable& table) {
   table.features = make_tensor({n, static_cast<int64_t>(nf)}, DType::f32, Device::cpu());
   float* fp = table.features.data<float>();
   for (size_t i = 0; i < rows.values.size(); ++i) fp[i] = static_cast<float>(rows.values[i]);
+  if (opt.target == CsvTarget::number) {
+    const auto t = static_cast<int64_t>(cols.targets.size());
+    table.targets = make_tensor(opt.target_columns.empty() ? Shape{n} : Shape{n, t}, DType::f32, Device::cpu());
+    float* tp = table.targets.data<float>();
+    for (size_t i = 0; i < rows.numbers.size(); ++i) tp[i] = static_cast<float>(rows.numbers[i]);
+    return;
+  }
   table.targets = make_tensor({n}, DType::i64, Device::cpu());
   std::copy(rows.targets.begin(), rows.targets.end(), table.targets.data<int64_t>());
 }
@@ -344,13 +396,14 @@ CsvTable read_csv(const fs::path& path, const CsvOptions& opt) {
   const CsvColumns cols = choose_columns(header, opt, ps, table);
   CsvRows rows = read_rows(parser, header, cols, opt, ps, table);
   EMBER_CHECK(rows.in_file > 0, IOError, "csv: {}: no data rows after the header", ps);
-  const int64_t n = rows.in_file - table.dropped_rows;
-  EMBER_CHECK(n > 0, IOError, "csv: {}: all {} data rows have missing values (policy DropRow)", ps,
-              rows.in_file);
+  const int64_t n = rows.in_file - table.dropped_rows - table.dropped_targets;
+  EMBER_CHECK(n > 0, IOError, "csv: {}: all {} data rows have missing values (policy {})", ps, rows.in_file,
+              policy_name(opt.missing));
 
   fill_missing(rows.values, n, header, cols, opt, ps);
-  if (opt.categorical_target) number_classes(rows.raw_target, rows.targets, table.class_names);
-  store_tensors(rows, n, cols.features.size(), table);
+  if (opt.target == CsvTarget::category)
+    number_classes(rows.raw_target, rows.targets, table.class_names, table.target_names[0], ps);
+  store_tensors(rows, n, cols.features.size(), cols, opt, table);
   return table;
 }
 

@@ -7,4 +7,5 @@
 #include "ember/data/image_folder.h"
 #include "ember/data/image_io.h"
 #include "ember/data/loader.h"
+#include "ember/data/split.h"
 #include "ember/data/transforms.h"

@@ -1,5 +1,7 @@
 #pragma once
-// Datasets: indexable collections of (input, target) examples on the host.
+// Datasets: indexable collections of (input, target) examples on the host. Targets are
+// whatever the task needs: class indices (i64 scalars), regression values (f32 scalars or
+// vectors), boxes (4 numbers), multi-label masks.
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -20,16 +22,19 @@ class Dataset {
  public:
   virtual ~Dataset() = default;
   virtual int64_t size() const = 0;
-  // Example i, 0 <= i < size(). Input: a CPU tensor (u8 or f32); target: an i64 scalar.
+  // Example i, 0 <= i < size(): CPU tensors of any dtype and shape (images are u8 or f32,
+  // class targets i64 scalars).
   virtual Example get(int64_t i) const = 0;
-  // The examples at `indices` stacked along a new leading dim: input [B, ...] with the
-  // examples' dtype, target [B] i64. The default calls get() for each index and requires
-  // equal input shapes and dtypes (ShapeError/DTypeError naming the indices otherwise);
+  // The examples at `indices` stacked along a new leading dim: input [B, ...] and target
+  // [B, ...] with the examples' dtypes. The default calls get() for each index and requires
+  // equal shapes and dtypes (ShapeError/DTypeError naming the indices otherwise);
   // InMemoryDataset overrides it with a memcpy gather.
   virtual Example get_batch(std::span<const int64_t> indices) const;
 };
 
-// All examples in two contiguous CPU tensors: inputs [N, ...] (u8 or f32) and targets [N] i64.
+// All examples in two contiguous CPU tensors: inputs [N, ...] and targets [N, ...] of any
+// dtypes, e.g. images [N, 1, 28, 28] u8 with classes [N] i64, table rows [N, F] f32 with
+// values [N] or [N, T] f32, images with boxes [N, 4] f32.
 class InMemoryDataset final : public Dataset {
  public:
   InMemoryDataset() = default;  // empty: size() == 0
@@ -46,7 +51,9 @@ class InMemoryDataset final : public Dataset {
   const Tensor& targets() const { return targets_; }
   // Shape of one example's input (inputs().shape() without the leading N).
   Shape example_shape() const;
-  // Largest target + 1 (0 when empty).
+  // Shape of one example's target ({} for class indices).
+  Shape target_shape() const;
+  // Largest target + 1 (0 when empty); DTypeError unless the targets are int64 [N].
   int64_t num_classes() const;
   // A new dataset with the examples at `indices`, in that order (copies).
   InMemoryDataset subset(std::span<const int64_t> indices) const;
@@ -56,6 +63,7 @@ class InMemoryDataset final : public Dataset {
   Tensor targets_;
   int64_t size_ = 0;
   size_t example_bytes_ = 0;
+  size_t target_bytes_ = 0;
 };
 
 // Per-channel mean and standard deviation of inputs [N, C, ...] (dim 1 = channels) after

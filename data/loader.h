@@ -14,7 +14,8 @@ namespace ember::data {
 struct Batch {
   Tensor inputs;      // f32 [B, ...] ([B, C, H, W] for images), on the cpu (pinned when
                       // DataLoader::pins_memory())
-  Tensor targets;     // i64 [B], on the cpu (pinned likewise)
+  Tensor targets;     // [B, ...] as the dataset gives them (i64 [B] for classes), on the cpu
+                      // (pinned likewise)
   int64_t epoch = 0;  // where it came from
   int64_t index = 0;  // batch index within the epoch
 };

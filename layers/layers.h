@@ -13,6 +13,7 @@
 #include "ember/layers/models.h"
 #include "ember/layers/module.h"
 #include "ember/layers/pooling.h"
+#include "ember/layers/preprocess.h"
 #include "ember/layers/resnet.h"
 #include "ember/layers/resnet_blocks.h"
 #include "ember/layers/sequential.h"

@@ -34,7 +34,7 @@ TEST(Csv, ParsesNumbersQuotesAndTarget) {
   o.ignore_columns = {"id"};
   CsvTable t = read_csv(dir / "t.csv", o);
   EXPECT_EQ(t.feature_names, (std::vector<std::string>{"x, one", "y"}));
-  EXPECT_EQ(t.target_name, "class");
+  EXPECT_EQ(t.target_names, (std::vector<std::string>{"class"}));
   EXPECT_EQ(t.features.shape(), (Shape{2, 2}));
   EXPECT_EQ(t.features.dtype(), DType::f32);
   EXPECT_EQ(t.features.to_vector<float>(), (std::vector<float>{1.5f, -2000.f, 3.f, 4.f}));
@@ -50,7 +50,7 @@ TEST(Csv, TargetDefaultsToLastColumnAndCategorical) {
              "sl,sw,species\n5.1,3.5,setosa\n7.0,3.2,versicolor\n6.3,3.3,virginica\n"
              "4.9,3.0,setosa\n");
   CsvOptions o;
-  o.categorical_target = true;
+  o.target = CsvTarget::category;
   CsvTable t = read_csv(dir / "iris.csv", o);
   EXPECT_EQ(t.class_names, (std::vector<std::string>{"setosa", "versicolor", "virginica"}));
   EXPECT_EQ(t.targets.to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 2, 0}));

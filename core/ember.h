@@ -24,4 +24,5 @@
 #include "ember/core/ops/softmax.h"
 #include "ember/core/ops/unary.h"
 #include "ember/core/runtime.h"
+#include "ember/core/safetensors.h"
 #include "ember/core/tensor.h"

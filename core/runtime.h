@@ -13,6 +13,12 @@ struct CpuInfo {
 };
 CpuInfo cpu_info();
 
+// The number of threads CPU kernels use (OpenMP's; oneDNN follows it): all cores unless
+// set. set_num_threads(n) applies to work started afterwards from the calling thread and
+// the threads it starts; n must be >= 1.
+void set_num_threads(int n);
+int get_num_threads();
+
 // Number of usable CUDA devices: 0 when the build has no CUDA backend, or when there is
 // no driver or no device (never throws for those cases).
 int cuda_device_count();

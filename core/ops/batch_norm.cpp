@@ -24,8 +24,8 @@ void check_channel_vector(const Tensor& t, const Tensor& x, int64_t C, const cha
 
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, bool training, double momentum, double eps) {
-  EMBER_CHECK(x.defined() && x.dim() >= 2, ShapeError, "batch_norm: input must be [N, C, ...], got shape {}",
-              x.defined() ? shape_str(x.shape()) : "undefined");
+  EMBER_CHECK(x.defined(), ValueError, "batch_norm: input is undefined");
+  EMBER_CHECK(x.dim() >= 2, ShapeError, "batch_norm: input must be [N, C, ...], got shape {}", shape_str(x.shape()));
   EMBER_CHECK(is_floating(x.dtype()), DTypeError, "batch_norm: expected a floating-point input, got {}", x.dtype());
   EMBER_CHECK(eps > 0, ValueError, "batch_norm: eps must be positive, got {}", eps);
   const int64_t N = x.size(0), C = x.size(1);

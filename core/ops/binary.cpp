@@ -1,5 +1,7 @@
 #include "ember/core/ops/binary.h"
 
+#include <limits>
+
 #include "ember/core/autograd/function.h"
 #include "ember/core/dispatch.h"
 #include "ember/core/ops/factory.h"
@@ -146,21 +148,42 @@ Tensor pow(const Tensor& a, const Tensor& b) {
   return y;
 }
 
-#define EMBER_COMPARE(name)                                                                       \
+// One front-end per EMBER_COMPARE line of ops.def.
+#define EMBER_OP(name, family)
+#define EMBER_COMPARE(name, functor)                                                                          \
   Tensor name(const Tensor& a, const Tensor& b) { return run_binary(OpId::name, a, b, DType::boolean, true); } \
   Tensor name(const Tensor& a, double b) { return name(a, scalar_like(a, b, #name)); }
-EMBER_COMPARE(eq)
-EMBER_COMPARE(ne)
-EMBER_COMPARE(lt)
-EMBER_COMPARE(le)
-EMBER_COMPARE(gt)
-EMBER_COMPARE(ge)
+#include "ember/core/ops.def"
 #undef EMBER_COMPARE
+#undef EMBER_OP
+
+// Composites of the comparison kernels, so they run on every device: NaN is the one value
+// unequal to itself, and x - x is NaN exactly for NaN and +-inf.
+Tensor isnan(const Tensor& x) {
+  EMBER_CHECK(x.defined(), ValueError, "isnan: input is undefined");
+  if (!is_floating(x.dtype())) return zeros(x.shape(), DType::boolean, x.device());
+  const Tensor d = x.detach();
+  return ne(d, d);
+}
+
+Tensor isinf(const Tensor& x) {
+  EMBER_CHECK(x.defined(), ValueError, "isinf: input is undefined");
+  if (!is_floating(x.dtype())) return zeros(x.shape(), DType::boolean, x.device());
+  return eq(abs(x.detach()), std::numeric_limits<double>::infinity());
+}
+
+Tensor isfinite(const Tensor& x) {
+  EMBER_CHECK(x.defined(), ValueError, "isfinite: input is undefined");
+  if (!is_floating(x.dtype())) return ones(x.shape(), DType::boolean, x.device());
+  const Tensor d = x.detach();
+  return eq(sub(d, d), 0.0);
+}
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_pair(a, b, "where");
-  EMBER_CHECK(cond.defined() && cond.dtype() == DType::boolean, DTypeError,
-              "where: condition must be a bool tensor, got {}", cond.defined() ? cond.dtype() : DType::boolean);
+  EMBER_CHECK(cond.defined(), ValueError, "where: the condition is undefined");
+  EMBER_CHECK(cond.dtype() == DType::boolean, DTypeError, "where: condition must be a bool tensor, got {}",
+              cond.dtype());
   EMBER_CHECK(cond.device() == a.device(), DeviceError, "where: condition on {} but values on {}",
               cond.device(), a.device());
   Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");

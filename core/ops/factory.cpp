@@ -102,6 +102,28 @@ Tensor randint(int64_t low, int64_t high, Shape shape, DType dtype, Device devic
   return draw(OpId::random_int, std::move(shape), dtype, device, gen, counters, RandomArgs{.low = low, .high = high});
 }
 
+Tensor randperm(int64_t n, DType dtype, Device device, Generator* gen) {
+  EMBER_CHECK(n >= 0, ValueError, "randperm: n must be >= 0, got {}", n);
+  EMBER_CHECK(is_integral(dtype) || is_floating(dtype), DTypeError, "randperm: dtype must be numeric, got {}",
+              dtype);
+  // The largest n whose values 0..n-1 the dtype holds exactly.
+  auto limit = [](DType d) -> int64_t {
+    switch (d) {
+      case DType::u8: return int64_t{1} << 8;
+      case DType::bf16: return (int64_t{1} << 8) + 1;
+      case DType::f16: return (int64_t{1} << 11) + 1;
+      case DType::f32: return (int64_t{1} << 24) + 1;
+      case DType::i32: return int64_t{1} << 31;
+      default: return INT64_MAX;
+    }
+  };
+  EMBER_CHECK(n <= limit(dtype), ValueError, "randperm: n = {} does not fit dtype {} (at most {})", n, dtype,
+              limit(dtype));
+  Generator& g = gen ? *gen : default_generator();
+  const uint64_t first = g.reserve(static_cast<uint64_t>(n));
+  return from_vector(random_permutation(n, g.seed(), first), {n}).to(dtype).to(device);
+}
+
 Tensor bernoulli(const Tensor& p, Generator* gen) {
   EMBER_CHECK(p.defined(), ValueError, "bernoulli: probabilities are undefined");
   EMBER_CHECK(is_floating(p.dtype()), DTypeError, "bernoulli: probabilities must be floating point, got {}",

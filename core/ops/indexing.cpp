@@ -116,8 +116,8 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 Tensor one_hot(const Tensor& index, int64_t num_classes) {
-  EMBER_CHECK(index.defined() && index.dtype() == DType::i64, DTypeError, "one_hot: index must be int64, got {}",
-              index.defined() ? index.dtype() : DType::f32);
+  EMBER_CHECK(index.defined(), ValueError, "one_hot: index is undefined");
+  EMBER_CHECK(index.dtype() == DType::i64, DTypeError, "one_hot: index must be int64, got {}", index.dtype());
   if (num_classes < 0) {
     EMBER_CHECK(index.numel() > 0, ValueError, "one_hot: cannot infer num_classes from an empty index");
     num_classes = amax(index).item<int64_t>() + 1;

@@ -63,8 +63,9 @@ Tensor max_pool2d(const Tensor& x, const Pool2dOptions& opt) { return pool(x, op
 Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& opt) { return pool(x, opt, false); }
 
 Tensor adaptive_avg_pool2d(const Tensor& x, Pair output_size) {
-  EMBER_CHECK(x.defined() && x.dim() == 4, ShapeError, "adaptive_avg_pool2d: input must be [N, C, H, W], got shape {}",
-              x.defined() ? shape_str(x.shape()) : "undefined");
+  EMBER_CHECK(x.defined(), ValueError, "adaptive_avg_pool2d: input is undefined");
+  EMBER_CHECK(x.dim() == 4, ShapeError, "adaptive_avg_pool2d: input must be [N, C, H, W], got shape {}",
+              shape_str(x.shape()));
   EMBER_CHECK(is_floating(x.dtype()), DTypeError, "adaptive_avg_pool2d: expected a floating-point tensor, got {}",
               x.dtype());
   EMBER_CHECK(output_size[0] > 0 && output_size[1] > 0, ValueError,

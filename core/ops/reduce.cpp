@@ -149,6 +149,14 @@ Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) {
   NoGradGuard ng;
   return arg_extremum(x, dim, keepdim, false, "argmin").indices;
 }
+Tensor argmax(const Tensor& x) {
+  EMBER_CHECK(x.defined(), ValueError, "argmax: input is undefined");
+  return argmax(x.reshape({x.numel()}), 0);
+}
+Tensor argmin(const Tensor& x) {
+  EMBER_CHECK(x.defined(), ValueError, "argmin: input is undefined");
+  return argmin(x.reshape({x.numel()}), 0);
+}
 Tensor max(const Tensor& x) { return amax(x); }
 Tensor min(const Tensor& x) { return amin(x); }
 

@@ -29,5 +29,8 @@ Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
 // Over all elements (0-dim result).
 Tensor max(const Tensor& x);
 Tensor min(const Tensor& x);
+// The flat (row-major) index of the first maximum / minimum of all elements (0-dim i64).
+Tensor argmax(const Tensor& x);
+Tensor argmin(const Tensor& x);
 
 }  // namespace ember

@@ -19,9 +19,10 @@ Tensor cat(const std::vector<Tensor>& ts, int64_t dim) {
   for (size_t i = 0; i < ts.size(); ++i) {
     const Tensor& t = ts[i];
     EMBER_CHECK(t.defined(), ValueError, "cat: tensor {} is undefined", i);
-    EMBER_CHECK(t.dtype() == first.dtype() && t.device() == first.device(), DTypeError,
-                "cat: tensor {} is {} on {} but tensor 0 is {} on {}", i, t.dtype(), t.device(), first.dtype(),
-                first.device());
+    EMBER_CHECK(t.device() == first.device(), DeviceError, "cat: tensor {} is {} on {} but tensor 0 is {} on {}",
+                i, t.dtype(), t.device(), first.dtype(), first.device());
+    EMBER_CHECK(t.dtype() == first.dtype(), DTypeError, "cat: tensor {} is {} on {} but tensor 0 is {} on {}", i,
+                t.dtype(), t.device(), first.dtype(), first.device());
     EMBER_CHECK(t.dim() == first.dim(), ShapeError, "cat: tensor {} has shape {} but tensor 0 has {}", i,
                 shape_str(t.shape()), shape_str(first.shape()));
     for (int64_t k = 0; k < t.dim(); ++k)

@@ -1,9 +1,13 @@
+// What the CPU backend runs on and with: the CPU, oneDNN's ISA, the thread count.
+#include <omp.h>
+
 #include <fstream>
 #include <string>
 
 #include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl_debug.h>
 
+#include "ember/core/error.h"
 #include "ember/core/runtime.h"
 
 namespace ember {
@@ -25,5 +29,12 @@ CpuInfo cpu_info() {
   }
   return info;
 }
+
+void set_num_threads(int n) {
+  EMBER_CHECK(n >= 1, ValueError, "set_num_threads: need at least 1 thread, got {}", n);
+  omp_set_num_threads(n);
+}
+
+int get_num_threads() { return omp_get_max_threads(); }
 
 }  // namespace ember

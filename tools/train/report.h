@@ -1,10 +1,14 @@
 #pragma once
-// Metrics file and the end-of-run confusion matrix.
+// ember-train's metrics file, and the confusion matrix it prints at the end of a run (the
+// library's).
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <ember/metrics/classification.h>
+#include <ember/metrics/logger.h>
 
 namespace ember::train {
 
@@ -13,7 +17,8 @@ struct EpochMetrics {
   double train_loss, train_acc, test_loss, test_acc, lr, seconds, images_per_s;
 };
 
-// metrics.csv in the run directory, one row per epoch, flushed after each.
+// metrics.csv in the run directory, one row per epoch, flushed after each (a
+// metrics::MetricsLogger with ember-train's columns).
 class MetricsFile {
  public:
   // Starts the file with the header and the rows of `done` (the epochs a resumed run already
@@ -22,22 +27,9 @@ class MetricsFile {
   void write(const EpochMetrics& m);
 
  private:
-  void put(const EpochMetrics& m);
-
-  std::filesystem::path path_;
-  std::ofstream out_;
+  metrics::MetricsLogger log_;
 };
 
-class ConfusionMatrix {
- public:
-  explicit ConfusionMatrix(int64_t classes) : n_(classes), counts_(static_cast<size_t>(classes * classes), 0) {}
-  void add(int64_t truth, int64_t predicted) { ++counts_[static_cast<size_t>(truth * n_ + predicted)]; }
-  // Rows: true class; columns: predicted; then per-class accuracy.
-  std::string render(const std::vector<std::string>& names) const;
-
- private:
-  int64_t n_;
-  std::vector<int64_t> counts_;
-};
+using metrics::ConfusionMatrix;
 
 }  // namespace ember::train

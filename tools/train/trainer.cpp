@@ -12,14 +12,15 @@
 #include <ember/ember.h>
 #include <ember/core/safetensors.h>
 #include <ember/layers/layers.h>
+#include <ember/metrics/progress.h>
 #include <ember/optim/optim.h>
 
 #include "tools/train/checkpoint.h"
 #include "tools/train/data_setup.h"
-#include "tools/train/progress.h"
 #include "tools/train/report.h"
 
 namespace ember::train {
+using metrics::Progress;
 namespace {
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const Options& o, nn::Module& model, double lr) {

@@ -1,10 +1,11 @@
 #pragma once
-// A live progress line for one epoch: batches, running loss and accuracy, images/s, ETA.
+// A live progress line for one epoch of a training loop (on stderr): batches, running loss
+// and accuracy, examples/s, ETA. ember-train draws its bar with it; so can any program.
 #include <chrono>
 #include <cstdint>
 #include <string>
 
-namespace ember::train {
+namespace ember::metrics {
 
 class Progress {
  public:
@@ -42,4 +43,4 @@ class Progress {
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 
-}  // namespace ember::train
+}  // namespace ember::metrics

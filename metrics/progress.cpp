@@ -1,10 +1,10 @@
-#include "tools/train/progress.h"
+#include "ember/metrics/progress.h"
 
 #include <fmt/format.h>
 
 #include <cstdio>
 
-namespace ember::train {
+namespace ember::metrics {
 
 namespace {
 std::string clock(double s) {
@@ -74,4 +74,4 @@ double Progress::finish() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }
 
-}  // namespace ember::train
+}  // namespace ember::metrics

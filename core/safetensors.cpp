@@ -74,6 +74,7 @@ class HeaderHandler {
  public:
   explicit HeaderHandler(std::string file) : file_(std::move(file)) {}
   std::vector<Entry> entries;
+  SafetensorsMetadata metadata;
 
   // The SAX interface of nlohmann::json. Every violation throws IOError at once.
   bool null() { return scalar("null"); }
@@ -99,7 +100,10 @@ class HeaderHandler {
     return scalar("a number");
   }
   bool string(Json::string_t& s) {
-    if (depth_ == 2 && in_metadata_) return true;  // metadata: string -> string, ignored
+    if (depth_ == 2 && in_metadata_) {  // metadata: string -> string
+      metadata[field_] = s;
+      return true;
+    }
     if (depth_ == 2 && field_ == "dtype") {
       cur_.dtype = s;
       cur_.has_dtype = true;
@@ -201,7 +205,7 @@ class HeaderHandler {
   Entry cur_;
 };
 
-std::vector<Entry> parse_header(const std::string& file, const std::string& header) {
+HeaderHandler parse_header(const std::string& file, const std::string& header) {
   HeaderHandler handler(file);
   // As the format requires (and so that a byte-order mark, which the JSON parser would skip,
   // is refused too).
@@ -209,7 +213,7 @@ std::vector<Entry> parse_header(const std::string& file, const std::string& head
   // strict: nothing but whitespace may follow the root object (the format pads with spaces).
   Json::sax_parse(header, &handler, Json::input_format_t::json, /*strict=*/true);
   if (!handler.done()) handler.fail("the header is not a complete JSON object");
-  return std::move(handler.entries);
+  return handler;
 }
 
 void read_exact(int fd, void* dst, size_t n, uint64_t offset, const std::string& file, const char* what) {
@@ -373,6 +377,11 @@ void fsync_directory(const std::filesystem::path& file) {
 }  // namespace
 
 void save_safetensors(const std::filesystem::path& path, const std::vector<std::pair<std::string, Tensor>>& tensors) {
+  save_safetensors(path, tensors, {});
+}
+
+void save_safetensors(const std::filesystem::path& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
+                      const SafetensorsMetadata& metadata) {
   NoGradGuard ng;
   std::vector<Tensor> host;
   std::set<std::string> seen;
@@ -392,11 +401,13 @@ void save_safetensors(const std::filesystem::path& path, const std::vector<std::
     offset += n;
     host.push_back(h);
   }
+  if (!metadata.empty()) header["__metadata__"] = Json(metadata);
   std::string text;
   try {
     text = header.dump();  // JSON escaping of names; throws on names that are not UTF-8
   } catch (const nlohmann::json::exception& e) {
-    EMBER_THROW(ValueError, "save_safetensors: {}: a tensor name is not valid UTF-8 ({})", path.string(), e.what());
+    EMBER_THROW(ValueError, "save_safetensors: {}: a tensor name or metadata string is not valid UTF-8 ({})",
+                path.string(), e.what());
   }
   while (text.size() % 8 != 0) text += ' ';  // the spec allows trailing spaces; keeps data aligned
 
@@ -432,7 +443,7 @@ void save_safetensors(const std::filesystem::path& path, const std::vector<std::
 // What is checked, each failure an IOError "load_safetensors: <file>: <problem>": a regular
 // file of at least 8 bytes; a header length <= 100 MB and <= the bytes after it; a header
 // that starts with '{' and is one strict UTF-8 JSON object (no trailing content but spaces);
-// no duplicate key at any level; "__metadata__" a string -> string map (ignored); every other
+// no duplicate key at any level; "__metadata__" a string -> string map; every other
 // entry exactly {dtype, shape, data_offsets}; dtype one of F64 F32 F16 BF16 I64 I32 U8 BOOL;
 // shape <= 64 non-negative integers whose product (and byte size) fits in 64 bits;
 // data_offsets [begin, end] with begin <= end <= data size and end - begin == the byte size;
@@ -447,7 +458,7 @@ std::vector<std::pair<std::string, Tensor>> load_safetensors(const std::filesyst
   FileDescriptor guard{fd};
   const uint64_t file_size = checked_file_size(fd, file);
   const std::string header = read_header_text(fd, file_size, file);
-  std::vector<Entry> entries = parse_header(file, header);
+  std::vector<Entry> entries = parse_header(file, header).entries;
 
   const uint64_t data_start = 8 + static_cast<uint64_t>(header.size());
   const uint64_t data_size = file_size - data_start;
@@ -463,6 +474,21 @@ std::vector<std::pair<std::string, Tensor>> load_safetensors(const std::filesyst
     out.emplace_back(p.entry->name, std::move(t));
   }
   return out;
+}
+
+SafetensorsMetadata load_safetensors_metadata(const std::filesystem::path& path) {
+  const std::string file = path.string();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  EMBER_CHECK(fd >= 0, IOError, "load_safetensors: cannot open {}: {}", file, std::strerror(errno));
+  FileDescriptor guard{fd};
+  const uint64_t file_size = checked_file_size(fd, file);
+  const std::string header = read_header_text(fd, file_size, file);
+  HeaderHandler parsed = parse_header(file, header);
+  // The same checks of the tensor entries as load_safetensors, so that a file whose
+  // metadata reads fine is a file whose tensors load.
+  const std::vector<Planned> plan = plan_tensors(parsed.entries, file_size - 8 - header.size(), file);
+  check_disjoint(plan, file);
+  return std::move(parsed.metadata);
 }
 
 }  // namespace ember

@@ -7,5 +7,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static ember_fuzz::MemFile file("fuzz_safetensors");
   const std::string& path = file.write(data, size);
   ember_fuzz::expect_ember_error_only([&] { ember::load_safetensors(path); });
+  ember_fuzz::expect_ember_error_only([&] { ember::load_safetensors_metadata(path); });
   return 0;
 }

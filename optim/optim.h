@@ -6,3 +6,4 @@
 #include "ember/optim/schedule.h"
 #include "ember/optim/sgd.h"
 #include "ember/optim/state_dict.h"
+#include "ember/optim/state_file.h"

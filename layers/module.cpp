@@ -90,16 +90,60 @@ void check_rank(const Tensor& x, std::initializer_list<int64_t> ranks, const std
 Module::Module(std::string type_name) : type_name_(std::move(type_name)) {}
 Module::~Module() = default;
 
-Tensor Module::operator()(const Tensor& x) {
+Tensor Module::call(const Tensor& x) {
   EMBER_CHECK(x.defined(), ValueError, "{} '{}': input tensor is undefined", type_name_, path_);
   check_input(x);
   if (detail::SummaryRecorder* rec = detail::SummaryRecorder::current()) {
     size_t row = rec->enter(*this);
     Tensor y = forward(x);
-    rec->leave(row, y);
+    rec->leave(row, {y});
     return y;
   }
   return forward(x);
+}
+
+std::vector<Tensor> Module::operator()(const std::vector<Tensor>& inputs) {
+  for (size_t i = 0; i < inputs.size(); ++i)
+    EMBER_CHECK(inputs[i].defined(), ValueError, "{} '{}': input {} is undefined", type_name_, path_, i);
+  check_inputs(inputs);
+  if (detail::SummaryRecorder* rec = detail::SummaryRecorder::current()) {
+    size_t row = rec->enter(*this);
+    std::vector<Tensor> ys = forward_multi(inputs);
+    rec->leave(row, ys);
+    return ys;
+  }
+  return forward_multi(inputs);
+}
+
+namespace {
+// The module whose default forward is running on this thread: reaching the default
+// forward_multi from it means the module overrides neither.
+thread_local const Module* t_default_forward = nullptr;
+}  // namespace
+
+Tensor Module::forward(const Tensor& x) {
+  EMBER_CHECK(t_default_forward != this, NotImplementedError,
+              "{}: the module defines neither forward(Tensor) nor forward_multi(std::vector<Tensor>)", label(type_name_.c_str()));
+  const Module* previous = t_default_forward;
+  t_default_forward = this;
+  std::vector<Tensor> ys;
+  try {
+    ys = forward_multi({x});
+  } catch (...) {
+    t_default_forward = previous;
+    throw;
+  }
+  t_default_forward = previous;
+  EMBER_CHECK(ys.size() == 1, ValueError,
+              "{}: gives {} outputs; call it with a list of inputs (module({{x}})) to get them all",
+              label(type_name_.c_str()), ys.size());
+  return ys[0];
+}
+
+std::vector<Tensor> Module::forward_multi(const std::vector<Tensor>& inputs) {
+  EMBER_CHECK(inputs.size() == 1, ValueError, "{}: takes one input, got {} (it defines only forward(Tensor))",
+              label(type_name_.c_str()), inputs.size());
+  return {forward(inputs[0])};
 }
 
 std::string Module::label(const char* op) const {

@@ -9,6 +9,7 @@
 // submodule() always see the same object, also after the member is assigned a new one
 // (`model->fc = std::make_shared<nn::Linear>(64, 5)` replaces the head everywhere). A module
 // is therefore neither copyable nor movable; hold it by std::shared_ptr.
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -60,9 +61,22 @@ class Module {
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
 
-  // Checks the input (check_input) with a message naming this module, then runs forward().
-  Tensor operator()(const Tensor& x);
-  virtual Tensor forward(const Tensor& x) = 0;
+  // One tensor in, one out: checks the input (check_input) with a message naming this
+  // module, then runs forward(). (A template only so that model({x}) picks the call below.)
+  template <std::same_as<Tensor> T>
+  Tensor operator()(const T& x) {
+    return call(x);
+  }
+  // Several tensors in and/or out, model({x}) or model({image, table}) (a network with a
+  // class head and a box head, a model of an image and a table): checks the inputs
+  // (check_inputs), then runs forward_multi().
+  std::vector<Tensor> operator()(const std::vector<Tensor>& inputs);
+  // A module overrides forward (one in, one out: most layers) or forward_multi (any other
+  // number), or both. By default each runs the other: forward(x) takes the single output
+  // of forward_multi({x}), forward_multi({x}) is {forward(x)}; a module that overrides
+  // neither throws NotImplementedError when called.
+  virtual Tensor forward(const Tensor& x);
+  virtual std::vector<Tensor> forward_multi(const std::vector<Tensor>& inputs);
 
   // "Conv2d", "ResNet", ... (PyTorch's class names).
   const std::string& type_name() const { return type_name_; }
@@ -165,14 +179,22 @@ class Module {
   // dim included) with its output shape and parameter count (recursive), then totals. Runs
   // in eval mode without grad (so BatchNorm statistics are untouched) and restores the modes.
   std::string summary(const Shape& input_shape, DType dtype = DType::f32);
+  // For a module of several inputs: one shape each (outputs are listed side by side).
+  std::string summary(const std::vector<Shape>& input_shapes, DType dtype = DType::f32);
   // PyTorch-style repr: "ResNet(\n  (conv1): Conv2d(3, 64, kernel_size=(7, 7), ...)\n ...".
   std::string repr() const;
   // The part inside the parentheses of repr() ("3, 64, kernel_size=(7, 7)").
   virtual std::string extra_repr() const { return {}; }
 
  protected:
+  Tensor call(const Tensor& x);
   // Throws with label() when x cannot be fed to this module. Default: accepts anything.
   virtual void check_input(const Tensor& x) const {}
+  // The same for the inputs of the several-tensor call. Default: check_input of a single
+  // input, so that a one-tensor module is checked the same through either call.
+  virtual void check_inputs(const std::vector<Tensor>& inputs) const {
+    if (inputs.size() == 1) check_input(inputs[0]);
+  }
   // "conv2d 'layer1.0.conv1'" (or "conv2d" for a root module), for error messages.
   std::string label(const char* op) const;
   // Throws DTypeError/DeviceError naming this module if x and t differ in dtype or device.

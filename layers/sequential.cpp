@@ -16,6 +16,13 @@ const std::shared_ptr<Module>& Sequential::operator[](size_t i) const {
   return const_cast<Sequential&>(*this)[i];
 }
 
+std::vector<Tensor> Sequential::forward_multi(const std::vector<Tensor>& inputs) {
+  std::vector<Tensor> ys = inputs;
+  for (const auto& m : modules_)
+    if (m) ys = ys.size() == 1 ? std::vector<Tensor>{(*m)(ys[0])} : (*m)(ys);
+  return ys;
+}
+
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
   for (const auto& m : modules_)

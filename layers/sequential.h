@@ -44,6 +44,9 @@ class Sequential : public Module {
   // Each present child's operator() in turn (so each checks its own input); an empty
   // Sequential returns x.
   Tensor forward(const Tensor& x) override;
+  // The same with several tensors passed from child to child: a child's outputs are the
+  // next one's inputs (e.g. a shared trunk followed by a module with two heads).
+  std::vector<Tensor> forward_multi(const std::vector<Tensor>& inputs) override;
 
  protected:
   explicit Sequential(std::string type_name) : Module(std::move(type_name)) {}

@@ -26,9 +26,9 @@ size_t SummaryRecorder::enter(const Module& m) {
   return rows_.size() - 1;
 }
 
-void SummaryRecorder::leave(size_t row, const Tensor& output) {
+void SummaryRecorder::leave(size_t row, const std::vector<Tensor>& outputs) {
   --depth_;
-  if (output.defined()) rows_[row].output_shape = output.shape();
+  for (const Tensor& y : outputs) rows_[row].output_shapes.push_back(y.defined() ? y.shape() : Shape{});
 }
 
 }  // namespace detail
@@ -63,19 +63,34 @@ class ModeRestorer {
 }  // namespace
 
 std::string Module::summary(const Shape& input_shape, DType dtype) {
+  return summary(std::vector<Shape>{input_shape}, dtype);
+}
+
+namespace {
+std::string shapes_str(const std::vector<Shape>& shapes) {
+  std::string out;
+  for (size_t i = 0; i < shapes.size(); ++i) out += (i ? ", " : "") + shape_str(shapes[i]);
+  return out;
+}
+}  // namespace
+
+std::string Module::summary(const std::vector<Shape>& input_shapes, DType dtype) {
   Device device = Device::cpu();
   auto params = parameters();
   if (!params.empty()) device = params.front().device();
 
   std::vector<detail::SummaryRecorder::Row> rows;
-  Shape out_shape;
+  std::vector<Shape> out_shapes;
   {
     ModeRestorer restore(*this);
     eval();
     NoGradGuard ng;
     detail::SummaryRecorder rec(*this);
-    Tensor y = (*this)(zeros(input_shape, dtype, device));
-    out_shape = y.shape();
+    std::vector<Tensor> xs;
+    for (const Shape& s : input_shapes) xs.push_back(zeros(s, dtype, device));
+    // The list call: it runs forward(Tensor) of a one-in, one-out module too.
+    const std::vector<Tensor> ys = (*this)(xs);
+    for (const Tensor& y : ys) out_shapes.push_back(y.shape());
     rows = rec.rows();
   }
 
@@ -92,7 +107,7 @@ std::string Module::summary(const Shape& input_shape, DType dtype) {
     std::string layer = std::string(2 * static_cast<size_t>(r.depth), ' ') +
                         (name.empty() ? r.module->type_name() : fmt::format("{} ({})", name, r.module->type_name()));
     int64_t n = r.module->num_parameters();
-    lines.push_back({layer, shape_str(r.output_shape), n == 0 ? std::string("-") : with_commas(n)});
+    lines.push_back({layer, shapes_str(r.output_shapes), n == 0 ? std::string("-") : with_commas(n)});
   }
   size_t w0 = 13, w1 = 12, w2 = 7;
   for (const auto& l : lines) {
@@ -105,7 +120,7 @@ std::string Module::summary(const Shape& input_shape, DType dtype) {
   for (const auto& l : lines) out += fmt::format("{:<{}}  {:<{}}  {:>{}}\n", l.layer, w0, l.shape, w1, l.params, w2);
   const int64_t total = num_parameters(), trainable = num_parameters(true);
   out += fmt::format("{}\nInput shape: {}\nOutput shape: {}\nTotal params: {}\nTrainable params: {}\nNon-trainable params: {}\n",
-                     rule, shape_str(input_shape), shape_str(out_shape), with_commas(total), with_commas(trainable),
+                     rule, shapes_str(input_shapes), shapes_str(out_shapes), with_commas(total), with_commas(trainable),
                      with_commas(total - trainable));
   return out;
 }

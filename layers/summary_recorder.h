@@ -19,7 +19,7 @@ class SummaryRecorder {
   struct Row {
     const Module* module = nullptr;
     int depth = 0;
-    Shape output_shape;
+    std::vector<Shape> output_shapes;  // one per output
   };
 
   explicit SummaryRecorder(const Module& root);
@@ -32,7 +32,7 @@ class SummaryRecorder {
   // A row is opened when a module's operator() starts (pre-order) and completed when it
   // returns, so the table lists modules in call order with parents first.
   size_t enter(const Module& m);
-  void leave(size_t row, const Tensor& output);
+  void leave(size_t row, const std::vector<Tensor>& outputs);
   const std::vector<Row>& rows() const { return rows_; }
 
  private:

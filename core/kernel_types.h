@@ -51,6 +51,12 @@ struct ArgReduce {
 struct Matmul {
   using Fn = void (*)(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out);
 };
+// rows [R, N] contiguous, numeric (not bool); indices [R, N] i64 contiguous: each row's
+// stable order, ascending (NaN after every number) or descending (NaN first), as PyTorch's
+// sort(stable=True).
+struct ArgSort {
+  using Fn = void (*)(const Tensor& rows, const Tensor& indices, bool descending);
+};
 struct Softmax {
   using Fn = void (*)(const Tensor& x, const Tensor& out, int64_t dim);
 };

@@ -18,6 +18,7 @@ void register_cpu_kernels() {
   cpu::register_random_kernels();
   cpu::register_optim_kernels();
   cpu::register_cross_entropy_kernels();
+  cpu::register_sort_kernels();
 }
 
 }  // namespace ember

@@ -14,4 +14,5 @@ void register_batch_norm_kernels();
 void register_random_kernels();
 void register_optim_kernels();
 void register_cross_entropy_kernels();
+void register_sort_kernels();
 }  // namespace ember::cpu

@@ -29,4 +29,5 @@ void register_batch_norm_kernels();
 void register_optim_kernels();        // fused optimizer updates
 void register_random_kernels();       // Philox draws (core/philox.h)
 void register_cross_entropy_kernels();  // fused cross-entropy forward/backward
+void register_sort_kernels();           // argsort (CUB segmented sort)
 }  // namespace ember::cuda

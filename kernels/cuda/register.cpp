@@ -18,6 +18,7 @@ void register_cuda_kernels() {
   cuda::register_optim_kernels();
   cuda::register_random_kernels();
   cuda::register_cross_entropy_kernels();
+  cuda::register_sort_kernels();
 }
 
 }  // namespace ember

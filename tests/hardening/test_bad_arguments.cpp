@@ -477,6 +477,20 @@ std::vector<Case> make_cases() {
   t.add<ValueError>("argmax", "undefined input (all elements)", "input is undefined",
                     [] { argmax(U); });
   t.add<ValueError>("set_num_threads", "0 threads", "need at least 1 thread, got 0", [] { set_num_threads(0); });
+  t.add<DTypeError>("argsort", "bool input", "not defined for bool tensors (shape [3])",
+                    [] { argsort(boolean({3})); });
+  t.add<ValueError>("argsort", "undefined input", "input is undefined", [] { argsort(U); });
+  t.add<IndexError>("argsort", "dim 2 of a 2-d tensor", "2", [] { argsort(f32({2, 3}), 2); });
+  t.add<ValueError>("topk", "k too large", "k = 4 is outside [0, 3]", [] { topk(f32({2, 3}), 4); });
+  t.add<ValueError>("topk", "negative k", "k = -1 is outside [0, 3]", [] { topk(f32({2, 3}), -1); });
+  t.add<ShapeError>("topk", "0-d input", "got a 0-d tensor", [] { topk(f32({}), 1); });
+  t.add<ValueError>("nonzero", "undefined input", "input is undefined", [] { nonzero(U); });
+  t.add<DTypeError>("masked_select", "float mask", "mask must be a bool tensor, got float32",
+                    [] { masked_select(f32({3}), f32({3})); });
+  t.add<ValueError>("masked_select", "undefined mask", "mask is undefined", [] { masked_select(f32({3}), U); });
+  t.add<ShapeError>("masked_select", "mask [4] for [2, 3]", "[2, 3]", [] { masked_select(f32({2, 3}), boolean({4})); });
+  t.add<ShapeError>("index", "mask [3] over [2, 3]", "a mask of shape [3] does not match the leading dims of shape [2, 3]",
+                    [] { index(f32({2, 3}), boolean({3})); });
   t.add<ValueError>("bernoulli", "p 1.5", "probability 1.5 is outside [0, 1]", [] { bernoulli({2}, 1.5); });
   t.add<ValueError>("bernoulli", "p -0.1", "probability -0.1 is outside [0, 1]", [] { bernoulli({2}, -0.1); });
   t.add<ValueError>("bernoulli", "undefined p tensor", "probabilities are undefined", [] { bernoulli(U); });

@@ -451,44 +451,48 @@ void save_safetensors(const std::filesystem::path& path, const std::vector<std::
 // allocated before the header length is checked against the file size, and the tensors, being
 // disjoint spans of the file, together never exceed it. Each tensor is read straight into its
 // own storage (one pread per tensor, in offset order: no second copy of the data section).
-std::vector<std::pair<std::string, Tensor>> load_safetensors(const std::filesystem::path& path, Device device) {
+namespace {
+
+// Opens `path` and runs every check of its header (the list above), then calls
+// f(fd, data_start, header, plan) with the planned, disjoint tensors; f's result is returned.
+template <class F>
+auto with_checked_file(const std::filesystem::path& path, F&& f) {
   const std::string file = path.string();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   EMBER_CHECK(fd >= 0, IOError, "load_safetensors: cannot open {}: {}", file, std::strerror(errno));
   FileDescriptor guard{fd};
   const uint64_t file_size = checked_file_size(fd, file);
-  const std::string header = read_header_text(fd, file_size, file);
-  std::vector<Entry> entries = parse_header(file, header).entries;
-
-  const uint64_t data_start = 8 + static_cast<uint64_t>(header.size());
-  const uint64_t data_size = file_size - data_start;
-  const std::vector<Planned> plan = plan_tensors(entries, data_size, file);
+  const std::string text = read_header_text(fd, file_size, file);
+  HeaderHandler header = parse_header(file, text);
+  const uint64_t data_start = 8 + static_cast<uint64_t>(text.size());
+  const std::vector<Planned> plan = plan_tensors(header.entries, file_size - data_start, file);
   check_disjoint(plan, file);
-
-  NoGradGuard ng;
-  std::vector<std::pair<std::string, Tensor>> out;
-  out.reserve(plan.size());
-  for (const Planned& p : plan) {
-    Tensor t = read_tensor(fd, p, data_start, file);
-    if (device != Device::cpu()) t = t.to(device);
-    out.emplace_back(p.entry->name, std::move(t));
-  }
-  return out;
+  return f(fd, data_start, header, plan);
 }
 
-SafetensorsMetadata load_safetensors_metadata(const std::filesystem::path& path) {
+}  // namespace
+
+std::vector<std::pair<std::string, Tensor>> load_safetensors(const std::filesystem::path& path, Device device) {
   const std::string file = path.string();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  EMBER_CHECK(fd >= 0, IOError, "load_safetensors: cannot open {}: {}", file, std::strerror(errno));
-  FileDescriptor guard{fd};
-  const uint64_t file_size = checked_file_size(fd, file);
-  const std::string header = read_header_text(fd, file_size, file);
-  HeaderHandler parsed = parse_header(file, header);
-  // The same checks of the tensor entries as load_safetensors, so that a file whose
-  // metadata reads fine is a file whose tensors load.
-  const std::vector<Planned> plan = plan_tensors(parsed.entries, file_size - 8 - header.size(), file);
-  check_disjoint(plan, file);
-  return std::move(parsed.metadata);
+  return with_checked_file(path, [&](int fd, uint64_t data_start, HeaderHandler&, const std::vector<Planned>& plan) {
+    NoGradGuard ng;
+    std::vector<std::pair<std::string, Tensor>> out;
+    out.reserve(plan.size());
+    for (const Planned& p : plan) {
+      Tensor t = read_tensor(fd, p, data_start, file);
+      if (device != Device::cpu()) t = t.to(device);
+      out.emplace_back(p.entry->name, std::move(t));
+    }
+    return out;
+  });
+}
+
+// The same checks of the tensor entries as load_safetensors, so that a file whose metadata
+// reads fine is a file whose tensors load.
+SafetensorsMetadata load_safetensors_metadata(const std::filesystem::path& path) {
+  return with_checked_file(path, [](int, uint64_t, HeaderHandler& header, const std::vector<Planned>&) {
+    return std::move(header.metadata);
+  });
 }
 
 }  // namespace ember

@@ -11,8 +11,7 @@ namespace {
 
 template <OpId kKind>
 void random_cuda(const Tensor& out, const Tensor& probs, const RandomArgs& a) {
-  static constexpr const char* kNames[] = {"random_uniform", "random_normal", "random_bernoulli", "random_int"};
-  const char* op = kNames[static_cast<int>(kKind)];
+  const char* op = op_name(kKind);
   EMBER_CHECK(out.is_contiguous(), ValueError, "{}: the output must be contiguous (shape {})", op,
               shape_str(out.shape()));
   if constexpr (kKind == OpId::random_uniform || kKind == OpId::random_normal) {

@@ -33,4 +33,9 @@ void MLP::check_input(const Tensor& x) const {
 
 Tensor MLP::forward(const Tensor& x) { return Sequential::forward(x.dim() > 2 ? x.flatten(1) : x); }
 
+std::vector<Tensor> MLP::forward_multi(const std::vector<Tensor>& inputs) {
+  EMBER_CHECK(inputs.size() == 1, ValueError, "{}: takes one input, got {}", label("mlp"), inputs.size());
+  return {forward(inputs[0])};
+}
+
 }  // namespace ember::nn

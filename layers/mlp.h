@@ -17,6 +17,8 @@ class MLP : public Sequential {
   explicit MLP(std::vector<int64_t> sizes, const std::string& activation = "relu", double dropout = 0.0,
                Generator* gen = nullptr);
   Tensor forward(const Tensor& x) override;
+  // One input only (the same flattening as forward).
+  std::vector<Tensor> forward_multi(const std::vector<Tensor>& inputs) override;
   const std::vector<int64_t> sizes;
 
  protected:

@@ -194,7 +194,9 @@ void Module::register_buffer(const std::string& name, Tensor* slot, bool persist
 void Module::add_child(const std::string& name, Child child) {
   check_name(name, "submodule");
   const std::shared_ptr<Module> m = child.module();
-  EMBER_CHECK(m.get() != this, ValueError, "{}: a module cannot be its own submodule", type_name_);
+  EMBER_CHECK(!m || !m->contains(this), ValueError,
+              "{}: submodule '{}' would contain this module itself (a module cannot be its own submodule)",
+              type_name_, name);
   if (m) m->set_path(join_name(path_, name));
   children_.push_back(std::move(child));
 }
@@ -202,7 +204,9 @@ void Module::add_child(const std::string& name, Child child) {
 void Module::replace_module(const std::string& name, std::shared_ptr<Module> module) {
   auto it = std::find_if(children_.begin(), children_.end(), [&](const Child& c) { return c.name == name; });
   EMBER_CHECK(it != children_.end(), IndexError, "{}: no submodule '{}' to replace", type_name_, name);
-  EMBER_CHECK(module.get() != this, ValueError, "{}: a module cannot be its own submodule", type_name_);
+  EMBER_CHECK(!module || !module->contains(this), ValueError,
+              "{}: the new submodule '{}' would contain this module itself (a module cannot be its own submodule)",
+              type_name_, name);
   const std::shared_ptr<Module> old = it->module();
   EMBER_CHECK(it->set(it->slot, module), ValueError, "{}: the member of submodule '{}' (now {}) cannot hold a {}",
               type_name_, name, old ? old->type_name() : std::string("empty"), module->type_name());
@@ -213,6 +217,18 @@ void Module::set_path(const std::string& path) const {
   path_ = path;
   for (const Child& c : children_)
     if (auto m = c.module()) m->set_path(join_name(path_, c.name));
+}
+
+bool Module::contains(const Module* m) const {
+  std::unordered_set<const Module*> seen;
+  std::function<bool(const Module&)> visit = [&](const Module& cur) {
+    if (&cur == m) return true;
+    if (!seen.insert(&cur).second) return false;
+    for (const Child& c : cur.children_)
+      if (auto child = c.module(); child && visit(*child)) return true;
+    return false;
+  };
+  return visit(*this);
 }
 
 std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::live_children() const {

@@ -230,6 +230,8 @@ class Module {
     return true;
   }
   void add_child(const std::string& name, Child child);
+  // Whether `m` is this module or one of its submodules (a cycle if m became a child).
+  bool contains(const Module* m) const;
   // The present children, in registration order, with their paths brought up to date (a
   // member may have been assigned a new module since the last walk).
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> live_children() const;

@@ -42,6 +42,15 @@ const char* strategy_name(Impute::Strategy s) {
 
 }  // namespace
 
+bool detail::FittedFlag::get(const Tensor& flag) const {
+  const uint64_t version = flag.version();
+  const uint64_t c = cache_.load(std::memory_order_relaxed);
+  if (c != 0 && (c >> 1) == uint64_t{version} + 1) return (c & 1) != 0;
+  const bool on = flag.item<int64_t>() != 0;
+  cache_.store(((uint64_t{version} + 1) << 1) | (on ? 1 : 0), std::memory_order_relaxed);
+  return on;
+}
+
 // ---- Impute ----
 
 Impute::Impute(int64_t num_features_, Strategy strategy_, double fill_value)
@@ -81,7 +90,7 @@ Impute& Impute::fit(const Tensor& x) {
   return *this;
 }
 
-bool Impute::fitted() const { return known_fitted_ || (known_fitted_ = fitted_.item<int64_t>() != 0); }
+bool Impute::fitted() const { return fitted_flag_.get(fitted_); }
 
 void Impute::check_input(const Tensor& x) const { check_table(x, num_features, label("Impute")); }
 
@@ -122,7 +131,10 @@ Standardize& Standardize::fit(const Tensor& x) {
     double ss = 0;
     for (double v : cols[j]) ss += (v - mu) * (v - mu);
     m.push_back(static_cast<float>(mu));
-    sd.push_back(static_cast<float>(std::max(std::sqrt(ss / n), eps)));
+    const double dev = std::sqrt(ss / n);
+    // A column that is (nearly) constant on the training split keeps its scale: dividing by
+    // ~0 would blow up any other value it takes later (scikit-learn's StandardScaler does so).
+    sd.push_back(static_cast<float>(dev < eps ? 1.0 : dev));
   }
   NoGradGuard ng;
   mean.copy_(from_vector(m, {num_features}).to(mean.device()));
@@ -131,7 +143,7 @@ Standardize& Standardize::fit(const Tensor& x) {
   return *this;
 }
 
-bool Standardize::fitted() const { return known_fitted_ || (known_fitted_ = fitted_.item<int64_t>() != 0); }
+bool Standardize::fitted() const { return fitted_flag_.get(fitted_); }
 
 void Standardize::check_input(const Tensor& x) const { check_table(x, num_features, label("Standardize")); }
 

@@ -11,11 +11,26 @@
 //   auto scale = std::make_shared<nn::Standardize>(F);     // then zero mean, unit variance
 //   scale->fit((*impute)(train.inputs()));
 //   nn::Sequential model{impute, scale, mlp};
+#include <atomic>
 #include <cstdint>
 
 #include "ember/layers/module.h"
 
 namespace ember::nn {
+
+namespace detail {
+// Whether a 0-dim i64 buffer is nonzero, read from its device only when the buffer changed
+// since the last read (its version counter says so: fit, load_state_dict and to() all bump
+// it), so that forward does not wait for a GPU on every call and a state loaded later,
+// fitted or not, is seen.
+class FittedFlag {
+ public:
+  bool get(const Tensor& flag) const;
+
+ private:
+  mutable std::atomic<uint64_t> cache_{0};  // (version + 1) << 1 | value; 0: not read yet
+};
+}  // namespace detail
 
 // Replaces missing values (NaN) column by column with a statistic of that column learned
 // by fit(): the mean or median of the present values, or a constant.
@@ -40,11 +55,12 @@ class Impute : public Module {
   void check_input(const Tensor& x) const override;
 
  private:
-  mutable bool known_fitted_ = false;  // once true, forward reads no buffer from the device
+  detail::FittedFlag fitted_flag_;
 };
 
 // (x - mean) / scale per column, with the mean and the population standard deviation
-// (floored at eps, so that a constant column stays finite) learned by fit().
+// learned by fit(); a column whose deviation is below eps (constant on the training split)
+// gets scale 1, so that its other values stay finite later.
 class Standardize : public Module {
  public:
   explicit Standardize(int64_t num_features, double eps = 1e-8);
@@ -66,7 +82,7 @@ class Standardize : public Module {
   void check_input(const Tensor& x) const override;
 
  private:
-  mutable bool known_fitted_ = false;
+  detail::FittedFlag fitted_flag_;
 };
 
 }  // namespace ember::nn

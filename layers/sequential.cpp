@@ -19,7 +19,7 @@ const std::shared_ptr<Module>& Sequential::operator[](size_t i) const {
 std::vector<Tensor> Sequential::forward_multi(const std::vector<Tensor>& inputs) {
   std::vector<Tensor> ys = inputs;
   for (const auto& m : modules_)
-    if (m) ys = ys.size() == 1 ? std::vector<Tensor>{(*m)(ys[0])} : (*m)(ys);
+    if (m) ys = (*m)(ys);  // one-tensor children run forward(Tensor) through the default
   return ys;
 }
 

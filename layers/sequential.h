@@ -28,7 +28,12 @@ class Sequential : public Module {
     // (or assigning through operator[]) changes what forward runs and what the module
     // reports alike. A deque keeps the elements' addresses when it grows.
     modules_.emplace_back();
-    register_module(name, &modules_.back(), std::shared_ptr<Module>(module));
+    try {
+      register_module(name, &modules_.back(), std::shared_ptr<Module>(module));
+    } catch (...) {
+      modules_.pop_back();  // no element that is not a registered child
+      throw;
+    }
     return module;
   }
 

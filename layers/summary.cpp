@@ -52,8 +52,12 @@ class ModeRestorer {
     for (auto& [name, m] : root.named_modules()) modes_.emplace_back(m, m->is_training());
   }
   ~ModeRestorer() {
-    // train(bool) recurses, so restore parents first and children after.
-    for (auto& [m, on] : modes_) m->train(on);
+    // train(bool) recurses, so restore parents first and children after. Destructors must
+    // not throw; the modes are flags, set without allocation failing in practice.
+    try {
+      for (auto& [m, on] : modes_) m->train(on);
+    } catch (...) {
+    }
   }
 
  private:

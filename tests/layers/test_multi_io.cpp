@@ -104,6 +104,18 @@ TEST(MultiIO, TwoInputsAndSequential) {
   EXPECT_THROW(lin({tab, tab}), ValueError);
 }
 
+TEST(MultiIO, SequentialTrunkThenTwoHeads) {
+  Generator g(3);
+  Sequential seq{std::make_shared<Linear>(5, 6, true, &g), std::make_shared<TwoHeads>(&g)};
+  const std::vector<Tensor> out = seq({randn({4, 5})});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].shape(), (Shape{4, 4}));
+  // An MLP flattens image inputs through either call, and in summary().
+  auto mlp = make_model("mlp", {.num_classes = 10, .in_features = 784});
+  EXPECT_EQ((*mlp)({zeros({2, 1, 28, 28})}).at(0).shape(), (Shape{2, 10}));
+  EXPECT_NE(mlp->summary({2, 1, 28, 28}).find("Output shape: [2, 10]"), std::string::npos);
+}
+
 TEST(MultiIO, ModuleWithoutForwardSaysSo) {
   Nothing n;
   EXPECT_THROW(n(ones({1})), NotImplementedError);

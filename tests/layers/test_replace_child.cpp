@@ -108,6 +108,18 @@ TEST(ReplaceChild, SequentialElements) {
   EXPECT_EQ(seq(randn({3, 4})).shape(), (Shape{3, 6}));
 }
 
+TEST(ReplaceChild, NoCyclesAndNoHalfRegisteredElements) {
+  Generator g(7);
+  auto model = resnet20({.num_classes = 10, .generator = &g});
+  EXPECT_THROW(model->layer1->replace_module("0", model), ValueError);  // would contain its parent
+  Sequential seq;
+  seq.push_back("1", std::make_shared<ReLU>());
+  EXPECT_THROW(seq.push_back(std::make_shared<ReLU>()), ValueError);  // auto-named "1": taken
+  EXPECT_EQ(seq.size(), 1u);  // the failed push left no element behind
+  EXPECT_EQ(seq.push_back("b", std::make_shared<Tanh>())->type_name(), "Tanh");
+  EXPECT_EQ(seq.size(), 2u);
+}
+
 TEST(ReplaceChild, AbsentShortcutCanBeAdded) {
   Generator g(6);
   BasicBlock block(8, 8, 1, nullptr, &g);

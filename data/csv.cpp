@@ -123,11 +123,11 @@ bool parse_number(const std::string& s, double& out) {
 
 const char* policy_name(MissingPolicy p) {
   switch (p) {
-    case MissingPolicy::error: return "Error";
-    case MissingPolicy::drop_row: return "DropRow";
-    case MissingPolicy::keep: return "Keep";
-    case MissingPolicy::fill_mean: return "FillMean";
-    case MissingPolicy::fill_constant: return "FillConstant";
+    case MissingPolicy::error: return "MissingPolicy::error";
+    case MissingPolicy::drop_row: return "MissingPolicy::drop_row";
+    case MissingPolicy::keep: return "MissingPolicy::keep";
+    case MissingPolicy::fill_mean: return "MissingPolicy::fill_mean";
+    case MissingPolicy::fill_constant: return "MissingPolicy::fill_constant";
   }
   return "?";
 }
@@ -217,7 +217,7 @@ struct CsvRows {
 };
 
 // Appends a record's features to `values` (NaN where missing); returns true when one is
-// missing under DropRow, so that the record is to be dropped.
+// missing under drop_row, so that the record is to be dropped.
 bool read_features(const std::vector<Field>& fields, const CsvHeader& h, const CsvColumns& cols,
                    const CsvOptions& opt, const std::string& ps, std::vector<double>& values) {
   const double kMissing = std::numeric_limits<double>::quiet_NaN();
@@ -228,7 +228,7 @@ bool read_features(const std::vector<Field>& fields, const CsvHeader& h, const C
     double v = 0;
     if (is_missing_value(s, opt)) {
       EMBER_CHECK(opt.missing != MissingPolicy::error, IOError,
-                  "csv: {}: {}: missing value '{}' (missing-value policy is Error)", ps,
+                  "csv: {}: {}: missing value '{}' (missing-value policy MissingPolicy::error)", ps,
                   describe_cell(f, c, h), s);
       if (opt.missing == MissingPolicy::drop_row) drop = true;
       v = kMissing;
@@ -243,7 +243,7 @@ bool read_features(const std::vector<Field>& fields, const CsvHeader& h, const C
   return drop;
 }
 
-// Reads one data record into `rows`; returns false when it is dropped under DropRow (its
+// Reads one data record into `rows`; returns false when it is dropped under drop_row (its
 // features are then taken out of rows.values again).
 bool read_record(const std::vector<Field>& fields, int64_t line, const CsvHeader& h, const CsvColumns& cols,
                  const CsvOptions& opt, const std::string& ps, CsvRows& rows) {
@@ -310,7 +310,7 @@ CsvRows read_rows(CsvParser& parser, const CsvHeader& h, const CsvColumns& cols,
   return rows;
 }
 
-// Replaces the missing features (NaN) of the n kept rows under FillMean and FillConstant;
+// Replaces the missing features (NaN) of the n kept rows under fill_mean and fill_constant;
 // under the other policies none are left by now.
 void fill_missing(std::vector<double>& values, int64_t n, const CsvHeader& h, const CsvColumns& cols,
                   const CsvOptions& opt, const std::string& ps) {
@@ -327,7 +327,7 @@ void fill_missing(std::vector<double>& values, int64_t n, const CsvHeader& h, co
       }
       if (count == n) continue;
       EMBER_CHECK(count > 0, IOError,
-                  "csv: {}: column {} ('{}') has no values, so FillMean has no mean", ps,
+                  "csv: {}: column {} ('{}') has no values, so MissingPolicy::fill_mean has no mean", ps,
                   cols.features[j] + 1, h.names[cols.features[j]]);
       fill = sum / static_cast<double>(count);
     }

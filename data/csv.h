@@ -16,7 +16,7 @@ enum class MissingPolicy {
   error,     // throw IOError naming the line and column
   drop_row,  // drop every row with a missing feature or target
   keep,      // leave missing features as NaN, to be imputed with statistics of the training
-             // split only (data::Imputer, after data::random_split): what a model should do
+             // split only (nn::Impute fitted after data::random_split): what a model should do
   // Fill from the whole file: quick, but the statistics then include the rows that later
   // become the validation and test splits (a leak). Prefer keep + Imputer.
   fill_mean,      // replace a missing feature by its column's mean over the present values
@@ -44,7 +44,7 @@ struct CsvOptions {
   // Columns (by header name) that are neither features nor the target, e.g. an id.
   std::vector<std::string> ignore_columns;
   MissingPolicy missing = MissingPolicy::error;
-  double fill_value = 0.0;  // for FillConstant
+  double fill_value = 0.0;  // for fill_constant
   // Besides empty fields, these (exact, after trimming spaces) are missing values.
   std::vector<std::string> na_values = {"NA", "N/A", "nan", "NaN", "NAN", "null", "NULL"};
   char delimiter = ',';

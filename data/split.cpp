@@ -36,6 +36,13 @@ std::vector<int64_t> split_sizes(int64_t n, const std::vector<double>& fractions
     sizes.push_back(static_cast<int64_t>(std::floor(f * static_cast<double>(n))));
     used += sizes.back();
   }
+  // Fractions that sum to a hair over 1 can floor to more than n: take the excess from the
+  // last parts.
+  for (size_t k = sizes.size(); used > n && k-- > 0;) {
+    const int64_t take = std::min(sizes[k], used - n);
+    sizes[k] -= take;
+    used -= take;
+  }
   for (size_t k = 0; used < n; k = (k + 1) % sizes.size())
     if (fractions[k] > 0) ++sizes[k], ++used;
   return sizes;

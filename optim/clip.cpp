@@ -14,7 +14,7 @@ namespace {
 std::vector<Tensor> defined_grads(const std::vector<Tensor>& params) {
   std::vector<Tensor> grads;
   for (const Tensor& p : params)
-    if (p.defined() && p.grad().defined()) grads.push_back(p.grad());
+    if (p.defined() && p.requires_grad() && p.grad().defined()) grads.push_back(p.grad());
   return grads;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // Gradient clipping, PyTorch's torch.nn.utils.clip_grad_norm_ / clip_grad_value_. Both act in
-// place on the grads of `params` and skip parameters whose grad is undefined.
+// place on the grads of `params` and skip parameters whose grad is undefined, and frozen ones
+// (requires_grad false, a gradient possibly left from before they were frozen), which the
+// optimizers skip too.
 #include <vector>
 
 #include "ember/core/tensor.h"

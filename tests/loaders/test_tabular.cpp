@@ -115,6 +115,8 @@ TEST(Tabular, RandomAndStratifiedSplits) {
   EXPECT_EQ(split_sizes(10, {0.7, 0.15, 0.15}), (std::vector<int64_t>{8, 1, 1}));
   EXPECT_EQ(split_sizes(100, {0.8, 0.2}), (std::vector<int64_t>{80, 20}));
   EXPECT_THROW(split_sizes(10, {0.5, 0.4}), ValueError);
+  const std::vector<int64_t> big = split_sizes(4000000, {0.5000005, 0.5});  // sums to 1 + 5e-7
+  EXPECT_EQ(big[0] + big[1], 4000000);
   EXPECT_THROW(split_sizes(10, {1.5, -0.5}), ValueError);
 
   const auto parts = random_split(103, {0.6, 0.2, 0.2}, 42);
@@ -177,6 +179,16 @@ TEST(Tabular, ImputeAndStandardizeUseTheTrainingSplitOnly) {
   const std::vector<float> back = scale.inverse(z).to_vector<float>(), want = filled.to_vector<float>();
   for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(back[i], want[i], 1e-5 * std::abs(want[i])) << i;
   EXPECT_THROW(scale.fit(train), ValueError);  // NaN: impute first
+  // A column constant on the training split keeps scale 1 (other values later stay finite).
+  nn::Standardize flat(2);
+  flat.fit(from_vector<float>({1, 5, 2, 5, 3, 5}, {3, 2}));
+  EXPECT_EQ(flat.scale.to_vector<float>()[1], 1.0f);
+  EXPECT_EQ(flat(from_vector<float>({2, 7}, {1, 2})).to_vector<float>()[1], 2.0f);
+  // Loading an unfitted state into a fitted layer makes it unfitted again.
+  nn::Standardize fresh(2);
+  flat.load_state_dict(fresh.state_dict());
+  EXPECT_FALSE(flat.fitted());
+  EXPECT_THROW(flat(from_vector<float>({2, 7}, {1, 2})), ValueError);
 
   // The statistics are buffers: a model that starts with them saves and reloads them.
   auto a = std::make_shared<nn::Impute>(2);

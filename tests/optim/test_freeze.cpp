@@ -54,6 +54,14 @@ TEST(Freeze, OptimizerSkipsParametersFrozenAfterItWasBuilt) {
   EXPECT_NE(m.head->weight.to_vector<float>(), head_w);
   EXPECT_EQ(m.trainable_parameters().size(), m.parameters().size() - 2);
 
+  // Clipping leaves a frozen parameter's leftover gradient out of the norm, like the step.
+  cross_entropy(m(x), y).backward();
+  m.body->freeze();
+  const double with_frozen_left_out = optim::clip_grad_norm_(m.parameters(), 1e9);
+  const double trainable_only = optim::clip_grad_norm_(m.trainable_parameters(), 1e9);
+  EXPECT_EQ(with_frozen_left_out, trainable_only);
+  m.zero_grad();
+
   m.body->unfreeze();  // partial unfreezing: the same optimizer picks it up again
   train_step(m, opt, x, y);
   EXPECT_NE(m.body->weight.to_vector<float>(), body_w);

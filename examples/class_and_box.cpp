@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
   test_loader.begin_epoch(0);
   while (auto b = test_loader.next()) {
     const std::vector<Tensor> out = model({b->inputs});
-    confusion.add_scores(out[0], b->targets.select(1, 0).to(DType::i64));
+    confusion.add_scores(b->targets.select(1, 0).to(DType::i64), out[0]);
     iou_sum += sum(metrics::box_iou(out[1], b->targets.narrow(1, 1, 4).contiguous())).item<double>();
   }
   const double accuracy = confusion.accuracy(), iou = iou_sum / static_cast<double>(test->size());

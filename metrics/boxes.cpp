@@ -15,6 +15,9 @@ Tensor box_iou(const Tensor& a, const Tensor& b) {
   check(a, "a");
   check(b, "b");
   EMBER_CHECK(a.size(0) == b.size(0), ShapeError, "box_iou: {} boxes against {}", a.size(0), b.size(0));
+  // 16-bit boxes are scored in f32: the guard against 0 / 0 below underflows in f16.
+  if (is_half(a.dtype()) || is_half(b.dtype()))
+    return box_iou(a.to(DType::f32), b.to(DType::f32)).to(is_half(a.dtype()) ? a.dtype() : b.dtype());
   auto col = [](const Tensor& t, int64_t k) { return t.select(1, k); };
   const Tensor w = clamp_min(minimum(col(a, 2), col(b, 2)) - maximum(col(a, 0), col(b, 0)), 0.0);
   const Tensor h = clamp_min(minimum(col(a, 3), col(b, 3)) - maximum(col(a, 1), col(b, 1)), 0.0);

@@ -34,19 +34,19 @@ void ConfusionMatrix::add(int64_t truth, int64_t predicted) {
   ++counts_[static_cast<size_t>(truth * n_ + predicted)];
 }
 
-void ConfusionMatrix::add(const Tensor& predicted, const Tensor& truth) {
-  check_classes(predicted, -1, "predicted", "ConfusionMatrix.add");
-  check_classes(truth, predicted.size(0), "truth", "ConfusionMatrix.add");
+void ConfusionMatrix::add(const Tensor& truth, const Tensor& predicted) {
+  check_classes(truth, -1, "truth", "ConfusionMatrix.add");
+  check_classes(predicted, truth.size(0), "predicted", "ConfusionMatrix.add");
   const std::vector<int64_t> p = predicted.cpu().to_vector<int64_t>(), t = truth.cpu().to_vector<int64_t>();
   for (size_t i = 0; i < p.size(); ++i) add(t[i], p[i]);
 }
 
-void ConfusionMatrix::add_scores(const Tensor& scores, const Tensor& truth) {
+void ConfusionMatrix::add_scores(const Tensor& truth, const Tensor& scores) {
   EMBER_CHECK(scores.defined() && scores.dim() == 2 && scores.size(1) == n_, ShapeError,
               "ConfusionMatrix.add_scores: expected scores [N, {}], got {}", n_,
               scores.defined() ? shape_str(scores.shape()) : std::string("an undefined tensor"));
   NoGradGuard ng;
-  add(argmax(scores, 1), truth);
+  add(truth, argmax(scores, 1));
 }
 
 int64_t ConfusionMatrix::count(int64_t truth, int64_t predicted) const {
@@ -116,7 +116,7 @@ double accuracy(const Tensor& scores, const Tensor& targets) {
   EMBER_CHECK(scores.defined() && scores.dim() == 2, ShapeError, "accuracy: expected scores [N, C], got {}",
               scores.defined() ? shape_str(scores.shape()) : std::string("an undefined tensor"));
   ConfusionMatrix m(scores.size(1));
-  m.add_scores(scores, targets);
+  m.add_scores(targets, scores);
   return m.accuracy();
 }
 

@@ -13,12 +13,13 @@ namespace ember::metrics {
 class ConfusionMatrix {
  public:
   explicit ConfusionMatrix(int64_t num_classes);
-  // One example. Throws IndexError for a class outside [0, num_classes).
+  // The true class comes first everywhere, as the matrix's rows (and scikit-learn's
+  // (y_true, y_pred)). One example; IndexError for a class outside [0, num_classes).
   void add(int64_t truth, int64_t predicted);
-  // A batch of predicted classes and true classes, i64 [N] each, on any device.
-  void add(const Tensor& predicted, const Tensor& truth);
+  // A batch of true and predicted classes, i64 [N] each, on any device.
+  void add(const Tensor& truth, const Tensor& predicted);
   // A batch of scores [N, C]: the predicted class is each row's argmax.
-  void add_scores(const Tensor& scores, const Tensor& truth);
+  void add_scores(const Tensor& truth, const Tensor& scores);
 
   int64_t num_classes() const { return n_; }
   int64_t count(int64_t truth, int64_t predicted) const;  // examples of class truth predicted as predicted

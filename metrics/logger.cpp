@@ -1,5 +1,7 @@
 #include "ember/metrics/logger.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "ember/core/error.h"
@@ -11,7 +13,8 @@ MetricsLogger::MetricsLogger(const std::filesystem::path& path, std::vector<Colu
   EMBER_CHECK(!columns_.empty(), ValueError, "MetricsLogger: no columns for {}", path.string());
   for (const Column& c : columns_) {
     try {
-      (void)fmt::vformat(c.format, fmt::make_format_args(0.0));
+      const double zero = 0.0;
+      (void)fmt::vformat(c.format, fmt::make_format_args(zero));
     } catch (const fmt::format_error& e) {
       EMBER_THROW(ValueError, "MetricsLogger: column '{}' has the format '{}', which cannot format a number ({})",
                   c.name, c.format, e.what());
@@ -30,9 +33,10 @@ void MetricsLogger::log(const std::vector<double>& values) {
   std::string row;
   for (size_t i = 0; i < values.size(); ++i) {
     if (i) row += ",";
-    const bool integral = columns_[i].format == "{}";
-    row += integral ? fmt::format("{}", static_cast<long long>(values[i]))
-                    : fmt::vformat(columns_[i].format, fmt::make_format_args(values[i]));
+    // "{}" columns hold counts: written without a decimal point (a non-finite value as is).
+    const double v = values[i];
+    const bool integral = columns_[i].format == "{}" && std::isfinite(v) && std::abs(v) < 9.0e18;
+    row += integral ? fmt::format("{}", static_cast<long long>(v)) : fmt::vformat(columns_[i].format, fmt::make_format_args(v));
   }
   out_ << row << "\n";
   out_.flush();

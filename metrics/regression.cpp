@@ -15,12 +15,14 @@ void RegressionMetrics::add(const Tensor& predicted, const Tensor& target) {
               target.dtype());
   const std::vector<double> p = predicted.detach().cpu().to_vector<double>();
   const std::vector<double> t = target.detach().cpu().to_vector<double>();
+  if (n_ == 0 && !t.empty()) shift_ = t[0];
   for (size_t i = 0; i < p.size(); ++i) {
     const double e = p[i] - t[i];
     sse_ += e * e;
     sae_ += std::abs(e);
-    sum_ += t[i];
-    sum_sq_ += t[i] * t[i];
+    const double d = t[i] - shift_;
+    sum_ += d;
+    sum_sq_ += d * d;
   }
   n_ += static_cast<int64_t>(p.size());
 }
@@ -30,7 +32,7 @@ double RegressionMetrics::mae() const { return n_ ? sae_ / static_cast<double>(n
 
 double RegressionMetrics::r2() const {
   if (n_ == 0) return 0.0;
-  const double mean = sum_ / static_cast<double>(n_);
+  const double mean = sum_ / static_cast<double>(n_);  // of target - shift
   const double sst = sum_sq_ - static_cast<double>(n_) * mean * mean;
   return sst > 0 ? 1.0 - sse_ / sst : 0.0;
 }

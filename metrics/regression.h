@@ -20,7 +20,10 @@ class RegressionMetrics {
 
  private:
   int64_t n_ = 0;
-  double sse_ = 0, sae_ = 0, sum_ = 0, sum_sq_ = 0;
+  double sse_ = 0, sae_ = 0;
+  // Sums of (target - shift) and its square, shift being the first target seen: the total
+  // sum of squares from them keeps its precision when the targets' mean is large.
+  double shift_ = 0, sum_ = 0, sum_sq_ = 0;
 };
 
 // One-shot forms of the same.

@@ -21,7 +21,7 @@ TEST(Metrics, ConfusionMatrixScores) {
   // truth:     0 0 0 1 1 2 2 2 2
   // predicted: 0 1 0 1 1 2 0 2 1
   ConfusionMatrix m(3);
-  m.add(from_vector<int64_t>({0, 1, 0, 1, 1, 2, 0, 2, 1}, {9}), from_vector<int64_t>({0, 0, 0, 1, 1, 2, 2, 2, 2}, {9}));
+  m.add(from_vector<int64_t>({0, 0, 0, 1, 1, 2, 2, 2, 2}, {9}), from_vector<int64_t>({0, 1, 0, 1, 1, 2, 0, 2, 1}, {9}));
   EXPECT_EQ(m.total(), 9);
   EXPECT_EQ(m.count(2, 1), 1);
   EXPECT_DOUBLE_EQ(m.accuracy(), 6.0 / 9.0);
@@ -63,6 +63,10 @@ TEST(Metrics, Regression) {
   EXPECT_EQ(acc.count(), 4);
   EXPECT_EQ(r2(y, full({4}, 1.0)), 0.0);  // constant targets: nothing to explain
   EXPECT_THROW(rmse(p, y.reshape({2, 2})), ShapeError);
+  // Targets with a large mean and a small spread (R² from unshifted sums would lose it all).
+  const Tensor big_y = from_vector<double>({1e9 + 3, 1e9 - 0.5, 1e9 + 2, 1e9 + 7}, {4});
+  const Tensor big_p = from_vector<double>({1e9 + 2.5, 1e9, 1e9 + 2, 1e9 + 8}, {4});
+  EXPECT_NEAR(r2(big_p, big_y), 0.9486081370449679, 1e-9);
 }
 
 TEST(Metrics, BoxIou) {
@@ -75,6 +79,8 @@ TEST(Metrics, BoxIou) {
   EXPECT_NEAR(iou[3], 4.0 / 16.0, 1e-7);  // b inside a
   EXPECT_NEAR(mean_iou(a, b), (1.0 / 7.0 + 0.25) / 4, 1e-7);
   EXPECT_THROW(box_iou(a, b.narrow(0, 0, 2)), ShapeError);
+  const std::vector<float> half = box_iou(a.to(DType::f16), b.to(DType::f16)).to(DType::f32).to_vector<float>();
+  EXPECT_EQ(half[2], 0.0f);  // two empty boxes in f16: still 0, not NaN
   EXPECT_THROW(box_iou(a.narrow(1, 0, 3), b.narrow(1, 0, 3)), ShapeError);
   // Differentiable where the boxes overlap partly (an IoU loss).
   const Tensor fixed = from_vector<double>({1, 1, 3, 3, 0.5, 0, 2, 2}, {2, 4});
@@ -88,13 +94,14 @@ TEST(Metrics, Logger) {
     MetricsLogger log(path, {{"epoch", "{}"}, {"loss", "{:.3f}"}, {"lr"}});
     log.log({1, 0.12345, 0.1});
     log.log({2, 0.5, 1e-4});
+    log.log({std::nan(""), 0.25, 0.5});  // a count that is not a number is written as such
     EXPECT_THROW(log.log({3}), ValueError);
   }
   std::ifstream f(path);
   std::stringstream ss;
   ss << f.rdbuf();
   std::filesystem::remove(path);
-  EXPECT_EQ(ss.str(), "epoch,loss,lr\n1,0.123,0.1\n2,0.500,0.0001\n");
+  EXPECT_EQ(ss.str(), "epoch,loss,lr\n1,0.123,0.1\n2,0.500,0.0001\nnan,0.250,0.5\n");
   EXPECT_THROW(MetricsLogger(path, {{"x", "{:d}"}}), ValueError);
   EXPECT_THROW(MetricsLogger("/nonexistent-dir/m.csv", {{"x"}}), IOError);
 }

@@ -14,8 +14,9 @@ struct CpuInfo {
 CpuInfo cpu_info();
 
 // The number of threads CPU kernels use (OpenMP's; oneDNN follows it): all cores unless
-// set. set_num_threads(n) applies to work started afterwards from the calling thread and
-// the threads it starts; n must be >= 1.
+// set. set_num_threads(n) applies to the ops the calling thread runs afterwards (OpenMP
+// keeps it per thread: a std::thread started later begins with the default, all cores or
+// OMP_NUM_THREADS, and calls set_num_threads itself to differ); n must be >= 1.
 void set_num_threads(int n);
 int get_num_threads();
 

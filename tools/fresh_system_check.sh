@@ -3,7 +3,7 @@
 # (--variant=minbase: the Essential and required packages, nothing else) into a folder,
 # clones the committed tree of this repository into it and, inside a chroot, runs
 # tools/install-deps.sh, configures and builds CPU-only and runs ctest. For a person to run
-# before a release, as root, with network (not in CI: ~30 min on 2 cores).
+# before a release, as root, with network (not in CI: ~6 min on 2 cores, ~40 with --readme).
 #
 #   tools/fresh_system_check.sh                 install-deps, configure, build, ctest
 #   tools/fresh_system_check.sh --readme        the README's two commands verbatim instead:

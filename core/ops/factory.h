@@ -31,7 +31,8 @@ Tensor randn(Shape shape, DType dtype = DType::f32, Device device = Device::cpu(
 // Integers uniform on [low, high).
 Tensor randint(int64_t low, int64_t high, Shape shape, DType dtype = DType::i64,
                Device device = Device::cpu(), Generator* gen = nullptr);
-// A random permutation of 0..n-1 (integer dtype), from n counters of the generator.
+// A random permutation of 0..n-1 (any numeric dtype that holds n - 1 exactly), from n
+// counters of the generator.
 Tensor randperm(int64_t n, DType dtype = DType::i64, Device device = Device::cpu(), Generator* gen = nullptr);
 // 1 with probability p (elementwise from a tensor of probabilities, or a scalar p).
 Tensor bernoulli(const Tensor& p, Generator* gen = nullptr);

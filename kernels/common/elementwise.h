@@ -79,7 +79,7 @@ EMBER_HD T int_cast(V v) {
 // bits and rounded to double once: the exact value whenever it fits a double's 53 bits,
 // as glibc's pow returns it, where CUDA's pow may be an ulp below an exact integer and
 // the truncating cast would then give a^b - 1. (Past 2^53 glibc's pow is not always
-// correctly rounded, so i64 powers there may differ from the CPU's in the last bits.)
+// correctly rounded, where this is exact: both devices now compute it this way.)
 // For b < 0: 1/a^|b| is 1 or -1 for |a| == 1, inf for a == 0, and a fraction of
 // magnitude below 1 (truncated to 0 by the cast) otherwise.
 template <class T>

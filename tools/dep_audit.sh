@@ -7,8 +7,9 @@
 # The files: those named in CMakeCache.txt (FILEPATH entries, and the package configs in the
 # folders of the *_DIR entries that find_package loaded), every header ninja recorded as a
 # dependency of an object, and the shared libraries that libember and ember-train load.
-# Files of the CUDA toolkit (/usr/local/cuda*) and of the source and build trees are
-# left out: install-deps.sh leaves CUDA to the user.
+# Files of the CUDA toolkit (/usr/local/cuda*, and the CUDA compiler CMake found, which may
+# be a wrapper elsewhere on PATH such as /usr/local/bin/nvcc) and of the source and build
+# trees are left out: install-deps.sh leaves CUDA to the user.
 #
 #   tools/dep_audit.sh BUILD_DIR [--without PKG]...   audit (as if PKG were not listed)
 #   tools/dep_audit.sh BUILD_DIR --expect-missing PKG check that the audit catches PKG's absence
@@ -75,6 +76,7 @@ trap 'rm -rf "$tmp"' EXIT
 } | awk -F'\t' -v src="$SRC/" -v build="$BUILD/" '
   index($1, src) == 1 || index($1, build) == 1 { next }   # the project itself
   $1 ~ /^\/usr\/local\/cuda/ { next }                     # the CUDA toolkit
+  $2 ~ /^CMakeCache.txt (CMAKE_CUDA_COMPILER|CUDAToolkit_NVCC_EXECUTABLE)$/ { next }   # its compiler, wherever the user put it
   !seen[$1]++' >"$tmp/files"
 
 # Libraries that only the CUDA driver or toolkit provide may be missing on a machine

@@ -4,12 +4,12 @@
 
 #include "ember/core/dispatch.h"
 #include "kernels/common/optim_math.h"
+#include "kernels/cpu/flush_denormals.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/cpu/register.h"
 
 namespace ember::cpu {
 namespace {
-
 
 // A few dozen flops per element: smaller chunks than kGrain still pay for a thread.
 constexpr int64_t kOptimGrain = 8192;
@@ -30,6 +30,7 @@ void sgd_kernel(const std::vector<Tensor>& params, const std::vector<Tensor>& gr
       const T* g = grads[k].data<T>();
       T* b = data_or_null<T>(bufs, k);
       parallel_for(params[k].numel(), kOptimGrain, [&](int64_t begin, int64_t end) {
+        const FlushDenormals ftz;  // momentum buffers decay into subnormals
         for (int64_t i = begin; i < end; ++i) {
           A pv = static_cast<A>(p[i]);
           A bv = b && !c.first_step ? static_cast<A>(b[i]) : A(0);
@@ -56,6 +57,7 @@ void adam_kernel(const std::vector<Tensor>& params, const std::vector<Tensor>& g
       T* v = exp_avg_sqs[k].data<T>();
       T* vmax = data_or_null<T>(max_exp_avg_sqs, k);
       parallel_for(params[k].numel(), kOptimGrain, [&](int64_t begin, int64_t end) {
+        const FlushDenormals ftz;  // exp_avg decays into subnormals
         for (int64_t i = begin; i < end; ++i) {
           A pv = static_cast<A>(p[i]), mv = static_cast<A>(m[i]), vv = static_cast<A>(v[i]);
           A xv = vmax ? static_cast<A>(vmax[i]) : A(0);

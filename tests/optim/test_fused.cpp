@@ -1,7 +1,8 @@
 // The fused updates (kernel::FusedSGD / FusedAdam) against the per-tensor path they
 // replace. Anomaly mode turns fusion off, so the same optimizer run under
 // DetectAnomalyGuard is the per-tensor reference; in f32 and f64 both must give the same
-// bits (the fused math rounds op for op like the tensor ops).
+// bits (the fused math rounds op for op like the tensor ops), for values above FLT_MIN: the
+// fused CPU kernels flush subnormal results to zero (test_flush_denormals.cpp).
 #include <ember/core/dispatch.h>
 #include <ember/ember.h>
 #include <ember/optim/optim.h>

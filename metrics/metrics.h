@@ -2,6 +2,7 @@
 // Everything in ember's metrics library: #include <ember/metrics/metrics.h>
 #include "ember/metrics/boxes.h"
 #include "ember/metrics/classification.h"
+#include "ember/metrics/early_stopping.h"
 #include "ember/metrics/logger.h"
 #include "ember/metrics/progress.h"
 #include "ember/metrics/regression.h"

@@ -1,0 +1,205 @@
+// Overfitting against generalisation on Fashion-MNIST, with a validation split and early
+// stopping on the validation loss. The same MLP is trained twice, each run stopped when its
+// validation loss has not improved for --patience epochs and rolled back to its best epoch:
+//   - "overfit": a small training subset, no dropout, no augmentation, no weight decay; the
+//     training loss goes towards zero while the validation loss turns upwards;
+//   - "generalise": many more examples, dropout, random shifts of up to 2 pixels, weight decay;
+//     training and validation loss stay close.
+// The validation split is held out of the training file once (stratified, seeded) and is the
+// same for both runs; the test set is touched only at the end. Each epoch's losses go to a CSV
+// file per run (--log-dir). Only ember's public API.
+//
+//   overfitting [--data-dir DIR] [--small N] [--large N] [--val N] [--epochs E]
+//               [--patience P] [--threads T] [--log-dir DIR] [--check]
+// --check: exit 1 unless the overfit run stopped early with a training loss under a third of
+// its validation loss, and the generalising run reached a lower validation loss. Exits 77
+// when the data set is not installed.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <ember/data/data.h>
+#include <ember/ember.h>
+#include <ember/layers/layers.h>
+#include <ember/metrics/metrics.h>
+#include <ember/optim/optim.h>
+
+using namespace ember;
+
+namespace {
+
+struct Options {
+  std::string data_dir = "/usr/share/datasets/fashion-mnist", log_dir;
+  int64_t small = 500, large = 20000, val = 5000, epochs = 60, patience = 8;
+  int threads = 0;
+  bool check = false;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string k = argv[i];
+    if (k == "--check") {
+      o.check = true;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "overfitting: option %s needs a value\n", k.c_str());
+      std::exit(2);
+    }
+    const std::string v = argv[++i];
+    if (k == "--data-dir") o.data_dir = v;
+    else if (k == "--log-dir") o.log_dir = v;
+    else if (k == "--small") o.small = std::atoll(v.c_str());
+    else if (k == "--large") o.large = std::atoll(v.c_str());
+    else if (k == "--val") o.val = std::atoll(v.c_str());
+    else if (k == "--epochs") o.epochs = std::atoll(v.c_str());
+    else if (k == "--patience") o.patience = std::atoll(v.c_str());
+    else if (k == "--threads") o.threads = std::atoi(v.c_str());
+    else {
+      std::fprintf(stderr, "overfitting: unknown option %s\n", k.c_str());
+      std::exit(2);
+    }
+  }
+  return o;
+}
+
+struct Run {
+  const char* name;
+  int64_t examples;
+  double dropout, weight_decay;
+  bool augment;
+};
+
+struct Outcome {
+  int64_t epochs = 0, best_epoch = 0;
+  double best_val_loss = 0, train_loss_at_stop = 0, val_loss_at_stop = 0;
+  double test_acc_at_stop = 0, test_acc_best = 0;
+};
+
+// Mean loss and accuracy of `model` on a whole dataset, in eval mode.
+std::pair<double, double> evaluate(nn::Module& model, const std::shared_ptr<data::InMemoryDataset>& data) {
+  NoGradGuard ng;
+  model.eval();
+  data::DataLoader loader(data, {.batch_size = 1000});
+  loader.begin_epoch(0);
+  double loss = 0;
+  metrics::ConfusionMatrix m(10);
+  while (auto b = loader.next()) {
+    const Tensor out = model(b->inputs);
+    loss += cross_entropy(out, b->targets, Reduction::sum).item<double>();
+    m.add_scores(b->targets, out);
+  }
+  return {loss / static_cast<double>(data->size()), m.accuracy()};
+}
+
+Outcome train(const Run& run, const data::InMemoryDataset& pool, const std::shared_ptr<data::InMemoryDataset>& val,
+              const std::shared_ptr<data::InMemoryDataset>& test, const Options& o) {
+  // A seeded random subset of the pool (the same examples on every machine).
+  const double fraction = std::min(1.0, static_cast<double>(run.examples) / static_cast<double>(pool.size()));
+  const auto chosen = data::random_split(pool.size(), {fraction, 1.0 - fraction}, 3)[0];
+  auto train_set = std::make_shared<data::InMemoryDataset>(pool.subset(chosen));
+  std::printf("\n%s: %lld training examples, dropout %.1f, weight decay %g, %s\n", run.name,
+              static_cast<long long>(train_set->size()), run.dropout, run.weight_decay,
+              run.augment ? "random shifts" : "no augmentation");
+
+  manual_seed(0);
+  nn::MLP model({784, 512, 512, 10}, "relu", run.dropout);
+  optim::AdamW opt(model.parameters(), {.lr = 1e-3, .weight_decay = run.weight_decay});
+  data::DataLoaderOptions lo{.batch_size = 32, .shuffle = true, .seed = 1};
+  if (run.augment) lo.transforms = {data::make_random_translate(2, 2)};
+  data::DataLoader loader(train_set, lo);
+  metrics::EarlyStopping stop({.patience = o.patience});
+  std::unique_ptr<metrics::MetricsLogger> log;
+  if (!o.log_dir.empty())
+    log = std::make_unique<metrics::MetricsLogger>(
+        std::filesystem::path(o.log_dir) / (std::string(run.name) + ".csv"),
+        std::vector<metrics::Column>{{"epoch", "{}"}, {"train_loss"}, {"val_loss"}, {"val_accuracy"}});
+
+  Outcome r;
+  std::printf("epoch  train loss  val loss  val acc  seconds\n");
+  for (; r.epochs < o.epochs && !stop.should_stop(); ++r.epochs) {
+    const auto start = std::chrono::steady_clock::now();
+    model.train();
+    loader.begin_epoch(r.epochs);
+    double sum = 0;
+    while (auto b = loader.next()) {
+      model.zero_grad();
+      Tensor loss = cross_entropy(model(b->inputs), b->targets);
+      loss.backward();
+      opt.step();
+      sum += loss.item<double>() * static_cast<double>(b->targets.numel());
+    }
+    r.train_loss_at_stop = sum / static_cast<double>(train_set->size());
+    const auto [val_loss, val_acc] = evaluate(model, val);
+    r.val_loss_at_stop = val_loss;
+    const bool best = stop.update(val_loss, &model);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("%5lld  %10.4f  %8.4f  %7.4f  %7.2f%s\n", static_cast<long long>(r.epochs + 1), r.train_loss_at_stop,
+                val_loss, val_acc, seconds, best ? "  best" : "");
+    std::fflush(stdout);
+    if (log) log->log({static_cast<double>(r.epochs + 1), r.train_loss_at_stop, val_loss, val_acc});
+  }
+  r.test_acc_at_stop = evaluate(model, test).second;
+  stop.restore_best(model);
+  r.best_epoch = *stop.best_evaluation() + 1;
+  r.best_val_loss = *stop.best();
+  r.test_acc_best = evaluate(model, test).second;
+  std::printf("%s: %s after %lld epochs; best validation loss %.4f at epoch %lld; test accuracy %.4f at the last "
+              "epoch, %.4f with the best epoch's weights restored\n",
+              run.name, stop.should_stop() ? "stopped early" : "ran every epoch", static_cast<long long>(r.epochs),
+              r.best_val_loss, static_cast<long long>(r.best_epoch), r.test_acc_at_stop, r.test_acc_best);
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  if (o.threads > 0) set_num_threads(o.threads);
+  data::InMemoryDataset fm_train, fm_test;
+  try {
+    fm_train = data::load_mnist(o.data_dir, true);
+    fm_test = data::load_mnist(o.data_dir, false);
+  } catch (const IOError& e) {
+    std::printf("SKIPPED: no Fashion-MNIST (Debian's dataset-fashion-mnist) in %s: %s\n", o.data_dir.c_str(), e.what());
+    return 77;
+  }
+  if (!o.log_dir.empty()) std::filesystem::create_directories(o.log_dir);
+  const double val_fraction = static_cast<double>(o.val) / static_cast<double>(fm_train.size());
+  auto parts = data::stratified_split(fm_train, {val_fraction, 1.0 - val_fraction}, 2026);
+  auto val = std::make_shared<data::InMemoryDataset>(std::move(parts[0]));
+  const data::InMemoryDataset& pool = parts[1];
+  auto test = std::make_shared<data::InMemoryDataset>(fm_test);
+  std::printf("validation: %lld examples held out of the training file; test: %lld\n",
+              static_cast<long long>(val->size()), static_cast<long long>(test->size()));
+
+  const Outcome over = train({"overfit", o.small, 0.0, 0.0, false}, pool, val, test, o);
+  const Outcome gen = train({"generalise", o.large, 0.3, 1e-2, true}, pool, val, test, o);
+
+  std::printf("\n%-10s  %6s  %10s  %13s  %13s  %14s\n", "run", "epochs", "best epoch", "best val loss",
+              "train/val gap", "test acc (best)");
+  for (const auto& [name, r] : {std::pair<const char*, const Outcome&>{"overfit", over}, {"generalise", gen}})
+    std::printf("%-10s  %6lld  %10lld  %13.4f  %6.4f/%6.4f  %14.4f\n", name, static_cast<long long>(r.epochs),
+                static_cast<long long>(r.best_epoch), r.best_val_loss, r.train_loss_at_stop, r.val_loss_at_stop,
+                r.test_acc_best);
+
+  if (!o.check) return 0;
+  bool ok = true;
+  if (!(over.epochs < o.epochs && over.train_loss_at_stop < over.val_loss_at_stop / 3)) {
+    std::printf("FAILED: the overfit run should stop early with its training loss under a third of its validation "
+                "loss (epochs %lld of %lld, %.4f vs %.4f)\n",
+                static_cast<long long>(over.epochs), static_cast<long long>(o.epochs), over.train_loss_at_stop,
+                over.val_loss_at_stop);
+    ok = false;
+  }
+  if (!(gen.best_val_loss < over.best_val_loss)) {
+    std::printf("FAILED: the generalising run's best validation loss %.4f is not below the overfit run's %.4f\n",
+                gen.best_val_loss, over.best_val_loss);
+    ok = false;
+  }
+  return ok ? 0 : 1;
+}

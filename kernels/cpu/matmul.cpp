@@ -3,6 +3,7 @@
 // a plain loop: oneDNN has no f64 matmul.
 #include <map>
 #include <mutex>
+#include <optional>
 #include <tuple>
 
 #include <oneapi/dnnl/dnnl.h>
@@ -84,6 +85,10 @@ bool sgemm_layout(const Tensor& t, char& trans, int64_t& ld) {
   return false;
 }
 
+// Below this many multiply-adds (a 64 x 32 x 64 product) one thread finishes in a few
+// microseconds, about what waking a second one costs.
+constexpr int64_t kSerialMacs = 1 << 17;
+
 bool matmul_sgemm(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& out) {
   char ta, tb;
   int64_t lda, ldb;
@@ -98,6 +103,8 @@ bool matmul_sgemm(const Tensor& a, const Tensor& b, const Tensor& bias, const Te
     for (int64_t r = 0; r < B * M; ++r) std::copy(bi, bi + N, op + r * N);
     beta = 1.f;
   }
+  std::optional<SerialRegion> serial;
+  if (B * M * N * K < kSerialMacs) serial.emplace();
   for (int64_t i = 0; i < B; ++i) {
     dnnl_status_t st = dnnl_sgemm(ta, tb, M, N, K, 1.f, ap + i * a.strides()[0], lda, bp + i * b.strides()[0], ldb,
                                   beta, op + i * M * N, N);

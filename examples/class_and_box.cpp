@@ -13,6 +13,8 @@
 #include <random>
 #include <string>
 
+#include <CLI/CLI.hpp>
+
 #include <ember/data/data.h>
 #include <ember/ember.h>
 #include <ember/layers/layers.h>
@@ -34,19 +36,18 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--data-dir") o.data_dir = v;
-    else if (k == "--train") o.train = std::atoll(v.c_str());
-    else if (k == "--test") o.test = std::atoll(v.c_str());
-    else if (k == "--epochs") o.epochs = std::atoll(v.c_str());
-    else if (k == "--threads") o.threads = std::atoi(v.c_str());
-    else if (k == "--min-accuracy") o.min_accuracy = std::atof(v.c_str());
-    else if (k == "--min-iou") o.min_iou = std::atof(v.c_str());
-    else {
-      std::fprintf(stderr, "class_and_box: unknown option %s\n", k.c_str());
-      std::exit(2);
-    }
+  CLI::App app{"class_and_box: a class and a box from each image"};
+  app.add_option("--data-dir", o.data_dir)->capture_default_str();
+  app.add_option("--train", o.train, "training canvases")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--test", o.test, "test canvases")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--epochs", o.epochs)->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--threads", o.threads, "0: OpenMP's default")->check(CLI::NonNegativeNumber);
+  app.add_option("--min-accuracy", o.min_accuracy, "exit 1 below this test accuracy")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--min-iou", o.min_iou, "exit 1 below this mean IoU")->check(CLI::Range(0.0, 1.0));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
   }
   return o;
 }

@@ -19,6 +19,8 @@
 
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+
 #include <ember/data/data.h>
 #include <ember/ember.h>
 #include <ember/layers/layers.h>
@@ -38,20 +40,21 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--data-dir") o.data_dir = v;
-    else if (k == "--pretrain") o.pretrain = std::atoll(v.c_str());
-    else if (k == "--finetune") o.finetune = std::atoll(v.c_str());
-    else if (k == "--pretrain-epochs") o.pretrain_epochs = std::atoll(v.c_str());
-    else if (k == "--epochs") o.epochs = std::atoll(v.c_str());
-    else if (k == "--unfreeze-epochs") o.unfreeze_epochs = std::atoll(v.c_str());
-    else if (k == "--threads") o.threads = std::atoi(v.c_str());
-    else if (k == "--min-gain") o.min_gain = std::atof(v.c_str());
-    else {
-      std::fprintf(stderr, "fine_tune: unknown option %s\n", k.c_str());
-      std::exit(2);
-    }
+  CLI::App app{"fine_tune: a new head on a frozen pretrained backbone"};
+  app.add_option("--data-dir", o.data_dir)->capture_default_str();
+  app.add_option("--pretrain", o.pretrain, "images of classes 0-4 to pretrain on")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--finetune", o.finetune, "labelled images of classes 5-9 for the new head")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--pretrain-epochs", o.pretrain_epochs)->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--epochs", o.epochs, "epochs of the new head")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--unfreeze-epochs", o.unfreeze_epochs)->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_option("--threads", o.threads, "0: OpenMP's default")->check(CLI::NonNegativeNumber);
+  app.add_option("--min-gain", o.min_gain, "exit 1 unless the pretrained backbone's head is this much more accurate")
+      ->check(CLI::Range(-1.0, 1.0));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
   }
   return o;
 }

@@ -21,6 +21,8 @@
 #include <filesystem>
 #include <string>
 
+#include <CLI/CLI.hpp>
+
 #include <ember/data/data.h>
 #include <ember/ember.h>
 #include <ember/layers/layers.h>
@@ -40,29 +42,20 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    if (k == "--check") {
-      o.check = true;
-      continue;
-    }
-    if (i + 1 >= argc) {
-      std::fprintf(stderr, "overfitting: option %s needs a value\n", k.c_str());
-      std::exit(2);
-    }
-    const std::string v = argv[++i];
-    if (k == "--data-dir") o.data_dir = v;
-    else if (k == "--log-dir") o.log_dir = v;
-    else if (k == "--small") o.small = std::atoll(v.c_str());
-    else if (k == "--large") o.large = std::atoll(v.c_str());
-    else if (k == "--val") o.val = std::atoll(v.c_str());
-    else if (k == "--epochs") o.epochs = std::atoll(v.c_str());
-    else if (k == "--patience") o.patience = std::atoll(v.c_str());
-    else if (k == "--threads") o.threads = std::atoi(v.c_str());
-    else {
-      std::fprintf(stderr, "overfitting: unknown option %s\n", k.c_str());
-      std::exit(2);
-    }
+  CLI::App app{"overfitting: a validation split and early stopping, one run overfitting, one generalising"};
+  app.add_option("--data-dir", o.data_dir)->capture_default_str();
+  app.add_option("--log-dir", o.log_dir, "a CSV of each epoch's losses per run");
+  app.add_option("--small", o.small, "training images of the overfit run")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--large", o.large, "training images of the generalising run")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--val", o.val, "images held out as the validation split")->check(CLI::Range(1, 30000))->capture_default_str();
+  app.add_option("--epochs", o.epochs, "at most")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--patience", o.patience)->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_option("--threads", o.threads, "0: OpenMP's default")->check(CLI::NonNegativeNumber);
+  app.add_flag("--check", o.check, "exit 1 unless the runs overfit and generalise as they should");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
   }
   return o;
 }

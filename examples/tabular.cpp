@@ -23,6 +23,8 @@
 
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+
 #include <ember/data/data.h>
 #include <ember/ember.h>
 #include <ember/layers/layers.h>
@@ -42,33 +44,28 @@ struct Options {
   double max_rmse_ratio = 0, min_accuracy = 0;
 };
 
-[[noreturn]] void usage(const std::string& why) {
-  std::fprintf(stderr, "tabular: %s\n", why.c_str());
-  std::exit(2);
-}
-
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; i += 2) {
-    const std::string k = argv[i];
-    if (i + 1 >= argc) usage("option " + k + " needs a value");
-    const std::string v = argv[i + 1];
-    if (k == "--csv") o.csv = v;
-    else if (k == "--synthetic") o.synthetic = v;
-    else if (k == "--target") o.target = v;
-    else if (k == "--task") o.task = v;
-    else if (k == "--save") o.save = v;
-    else if (k == "--epochs") o.epochs = std::atoll(v.c_str());
-    else if (k == "--hidden") o.hidden = std::atoll(v.c_str());
-    else if (k == "--lr") o.lr = std::atof(v.c_str());
-    else if (k == "--seed") o.seed = std::strtoull(v.c_str(), nullptr, 10);
-    else if (k == "--threads") o.threads = std::atoi(v.c_str());
-    else if (k == "--max-rmse-ratio") o.max_rmse_ratio = std::atof(v.c_str());
-    else if (k == "--min-accuracy") o.min_accuracy = std::atof(v.c_str());
-    else usage("unknown option " + k);
+  CLI::App app{"tabular: an MLP on a table with missing values, beside a baseline"};
+  auto* csv = app.add_option("--csv", o.csv, "the table: a header row, numbers, empty fields where missing");
+  app.add_option("--synthetic", o.synthetic, "write a synthetic regression table here and train on it")->excludes(csv);
+  app.add_option("--target", o.target, "the target column's name (default: the last column)");
+  app.add_option("--task", o.task)->check(CLI::IsMember({"regression", "classification"}))->capture_default_str();
+  app.add_option("--save", o.save, "where to save the model (default: a temporary file, removed)");
+  app.add_option("--epochs", o.epochs, "at most")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--hidden", o.hidden)->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--lr", o.lr)->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--seed", o.seed, "of the split and the shuffling")->capture_default_str();
+  app.add_option("--threads", o.threads, "0: OpenMP's default")->check(CLI::NonNegativeNumber);
+  app.add_option("--max-rmse-ratio", o.max_rmse_ratio, "exit 1 if the test RMSE is above this times the baseline's")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--min-accuracy", o.min_accuracy, "exit 1 below this test accuracy")->check(CLI::Range(0.0, 1.0));
+  try {
+    app.parse(argc, argv);
+    if (o.csv.empty() && o.synthetic.empty()) throw CLI::RequiredError("--csv or --synthetic");
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
   }
-  if (o.task != "regression" && o.task != "classification") usage("--task is regression or classification");
-  if (o.csv.empty() == o.synthetic.empty()) usage("give one of --csv FILE and --synthetic FILE");
   return o;
 }
 
@@ -95,7 +92,7 @@ void write_synthetic(const std::string& path) {
     if (u(rng) >= 0.02) out << y;
     out << '\n';
   }
-  if (!out) usage("cannot write " + path);
+  if (!out) throw IOError("tabular: cannot write " + path);
 }
 
 // Imputation, standardization and the MLP in one module, so that one file holds all the

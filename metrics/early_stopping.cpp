@@ -18,7 +18,6 @@ EarlyStopping::EarlyStopping(EarlyStoppingOptions options) : options_(options) {
 }
 
 bool EarlyStopping::update(double score, const nn::Module* model) {
-  const int64_t index = evaluations_++;
   bool improved = false;
   if (std::isfinite(score)) {
     if (!best_) {
@@ -30,18 +29,21 @@ bool EarlyStopping::update(double score, const nn::Module* model) {
     }
   }
   if (!improved) {
+    ++evaluations_;
     ++bad_;
     return false;
   }
+  std::optional<nn::StateDict> kept;
   if (model != nullptr) {
-    // Copies, not the module's own storage: training goes on changing that.
+    // Copies, not the module's own storage: training goes on changing that. Made before any
+    // counter moves, so that a failed copy (out of memory) leaves this object as it was.
     NoGradGuard no_grad;
-    nn::StateDict kept;
-    for (const auto& [name, value] : model->state_dict()) kept.insert(name, value.clone());
-    best_state_ = std::move(kept);
+    kept.emplace();
+    for (const auto& [name, value] : model->state_dict()) kept->insert(name, value.clone());
   }
+  best_state_ = std::move(kept);
   best_ = score;
-  best_evaluation_ = index;
+  best_evaluation_ = evaluations_++;
   bad_ = 0;
   return true;
 }
@@ -49,7 +51,7 @@ bool EarlyStopping::update(double score, const nn::Module* model) {
 void EarlyStopping::restore_best(nn::Module& model) const {
   EMBER_CHECK(best_state_.has_value(), ValueError,
               "{}: no weights kept to restore ({} evaluations, {}): pass the model to update()", kName,
-              evaluations_, best_ ? "a model was never given with the best score" : "none with a finite score");
+              evaluations_, best_ ? "the best score was recorded without a model" : "none with a finite score");
   model.load_state_dict(*best_state_, true);
 }
 

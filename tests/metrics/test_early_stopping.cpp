@@ -118,14 +118,31 @@ TEST(EarlyStopping, RestoresTheBestWeightsBitForBit) {
   EXPECT_TRUE(assert_close(other.weight, before, Tol{0, 0}));
 }
 
+TEST(EarlyStopping, ABestWithoutAModelDropsTheOlderCopy) {
+  nn::Linear m(2, 2);
+  EarlyStopping stop;
+  stop.update(1.0, &m);
+  EXPECT_TRUE(stop.has_best_weights());
+  stop.update(2.0, &m);  // worse: the copy of evaluation 0 stays
+  EXPECT_TRUE(stop.has_best_weights());
+  stop.update(0.5);  // the new best, but no weights of it
+  EXPECT_EQ(stop.best_evaluation(), 2);
+  EXPECT_FALSE(stop.has_best_weights());
+  EXPECT_NE(message_of([&] { stop.restore_best(m); }).find("recorded without a model"), std::string::npos);
+}
+
 TEST(EarlyStopping, BadOptionsAndNothingToRestore) {
   EXPECT_NE(message_of([] { EarlyStopping({.patience = -1}); }).find("EarlyStopping: patience must be >= 0, got -1"),
             std::string::npos);
   EXPECT_NE(message_of([] { EarlyStopping({.min_delta = -0.5}); }).find("min_delta must be >= 0, got -0.5"),
             std::string::npos);
   EXPECT_THROW(EarlyStopping({.min_delta = std::nan("")}), ValueError);
+  EarlyStopping diverged;
+  diverged.update(std::nan(""), nullptr);
+  EXPECT_FALSE(diverged.has_best_weights());
   EarlyStopping stop;
   stop.update(1.0);  // no model given: nothing kept
+  EXPECT_FALSE(stop.has_best_weights());
   nn::Linear m(2, 2);
   EXPECT_NE(message_of([&] { stop.restore_best(m); }).find("pass the model to update()"), std::string::npos);
 }

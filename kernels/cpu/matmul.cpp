@@ -104,7 +104,7 @@ bool matmul_sgemm(const Tensor& a, const Tensor& b, const Tensor& bias, const Te
     beta = 1.f;
   }
   std::optional<SerialRegion> serial;
-  if (B * M * N * K < kSerialMacs) serial.emplace();
+  if (M * N * K < kSerialMacs) serial.emplace();  // each call below is its own region
   for (int64_t i = 0; i < B; ++i) {
     dnnl_status_t st = dnnl_sgemm(ta, tb, M, N, K, 1.f, ap + i * a.strides()[0], lda, bp + i * b.strides()[0], ldb,
                                   beta, op + i * M * N, N);

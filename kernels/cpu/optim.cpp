@@ -57,7 +57,7 @@ void adam_kernel(const std::vector<Tensor>& params, const std::vector<Tensor>& g
       T* v = exp_avg_sqs[k].data<T>();
       T* vmax = data_or_null<T>(max_exp_avg_sqs, k);
       parallel_for(params[k].numel(), kOptimGrain, [&](int64_t begin, int64_t end) {
-        const FlushDenormals ftz;  // exp_avg decays into subnormals
+        const FlushDenormals ftz(c.eps > 0);  // exp_avg decays into subnormals
         for (int64_t i = begin; i < end; ++i) {
           A pv = static_cast<A>(p[i]), mv = static_cast<A>(m[i]), vv = static_cast<A>(v[i]);
           A xv = vmax ? static_cast<A>(vmax[i]) : A(0);

@@ -1,6 +1,7 @@
-// Training throughput of whole models on the CPU (synthetic 1x28x28 data, SGD with
-// momentum), the ember half of the comparison that run_train_bench.sh makes with
-// torch_train.py: same models, batch sizes and step. Prints one JSON line per model.
+// Training throughput of whole models on the CPU (synthetic 1x28x28 data, 16 features for the
+// tabular MLP; SGD with momentum), the ember half of the comparisons that run_train_bench.sh
+// and run_contention_bench.sh make with torch_train.py: same models, batch sizes and step.
+// Prints one JSON line per model.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -71,6 +72,10 @@ int main(int argc, char** argv) {
                            "[--warmup N] [--inference]\n");
       return 2;
     }
+  }
+  if (steps < 1 || warmup < 0) {
+    std::fprintf(stderr, "bench_train: --steps must be at least 1 and --warmup at least 0\n");
+    return 2;
   }
   manual_seed(0);
   auto net = make(model);

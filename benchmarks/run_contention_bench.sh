@@ -11,15 +11,20 @@ ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-$(nproc)}
 PY=${PYTHON:-/usr/bin/python3}
 HERE=$(cd "$(dirname "$0")" && pwd)
+[[ -x $BUILD/benchmarks/bench_train ]] || { echo "run_contention_bench: no $BUILD/benchmarks/bench_train (build first)" >&2; exit 2; }
+"$PY" -c 'import torch' 2>/dev/null ||
+  { echo "run_contention_bench: $PY cannot import torch (set PYTHON to a virtual environment's python with the torch wheel)" >&2; exit 2; }
+log=$(mktemp)
 cases=("tabular 64 400" "mlp 128 50" "resnet20 128 8")
-rate() { sed -E 's/.*"mean_images_per_s": ([0-9.]+).*/\1/'; }
+# The mean rate out of a benchmark's JSON line; nothing (and a failed pipeline) otherwise.
+rate() { sed -n -E 's/.*"mean_images_per_s": ([0-9.]+).*/\1/p' | grep .; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 busy_pid=
 stop_busy() {
   if [[ -n $busy_pid ]]; then kill "$busy_pid" 2>/dev/null || true; wait "$busy_pid" 2>/dev/null || true; fi
   busy_pid=
 }
-trap stop_busy EXIT
+trap 'stop_busy; rm -f "$log"' EXIT
 printf "%-9s %-5s %12s %12s %7s %12s %12s %7s\n" model batch "ember idle" "ember busy" share "torch idle" "torch busy" share
 for c in "${cases[@]}"; do
   read -r model batch steps <<<"$c"
@@ -27,9 +32,10 @@ for c in "${cases[@]}"; do
   for ((r = 0; r < ROUNDS; ++r)); do
     for mode in idle busy; do
       [[ $mode == busy ]] && { sh -c 'while :; do :; done' & busy_pid=$!; sleep 0.5; }
-      e=$(OMP_NUM_THREADS=$THREADS "$BUILD/benchmarks/bench_train" --model "$model" --batch "$batch" --steps "$steps" | rate)
+      e=$(OMP_NUM_THREADS=$THREADS "$BUILD/benchmarks/bench_train" --model "$model" --batch "$batch" --steps "$steps" \
+          2>>"$log" | rate) || { echo "run_contention_bench: bench_train $model failed:" >&2; cat "$log" >&2; exit 1; }
       t=$(OMP_NUM_THREADS=$THREADS "$PY" "$HERE/torch_train.py" --model "$model" --batch "$batch" --steps "$steps" \
-          --threads "$THREADS" 2>/dev/null | rate)
+          --threads "$THREADS" 2>>"$log" | rate) || { echo "run_contention_bench: torch_train.py $model failed:" >&2; cat "$log" >&2; exit 1; }
       stop_busy
       if [[ $mode == idle ]]; then ei+=("$e"); ti+=("$t"); else eb+=("$e"); tb+=("$t"); fi
     done

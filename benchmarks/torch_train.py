@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch side of bench_train: the same models and batch shapes as ember's bench_train,
-trained with SGD on synthetic 1x28x28 data. Prints one JSON line per model.
+trained with SGD on synthetic data (1x28x28 images; 16 features for the tabular MLP).
+Prints one JSON line per model.
 
 Threads: torch.set_num_threads(T) and OMP_NUM_THREADS=T (set by the caller) so that
 PyTorch uses every core it is given, as ember does.
@@ -85,6 +86,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--inference", action="store_true")
     a = ap.parse_args()
+    if a.steps < 1:
+        ap.error("--steps must be at least 1")
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = make(a.model)

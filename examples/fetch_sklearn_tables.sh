@@ -21,6 +21,10 @@ if [[ ! -e $src/wine_data.csv ]]; then
   src=$tmp/x$src
 fi
 
+for f in diabetes_data_raw.csv.gz diabetes_target.csv.gz wine_data.csv breast_cancer.csv; do
+  [[ -r $src/$f ]] || { echo "fetch_sklearn_tables: $src/$f is missing (another scikit-learn layout?)" >&2; exit 1; }
+done
+
 # blank FILE.csv: FILE_complete.csv as given, FILE.csv with 10% of the feature fields
 # (every column but the last) emptied.
 blank() {

@@ -11,8 +11,8 @@
 //
 //   overfitting [--data-dir DIR] [--small N] [--large N] [--val N] [--epochs E]
 //               [--patience P] [--threads T] [--log-dir DIR] [--check]
-// --check: exit 1 unless the overfit run stopped early with a training loss under a third of
-// its validation loss, and the generalising run reached a lower validation loss. Exits 77
+// --check: exit 1 unless the overfit run stopped early with a training loss (eval mode) under a
+// third of its validation loss, and the generalising run reached a lower validation loss. Exits 77
 // when the data set is not installed.
 #include <algorithm>
 #include <chrono>
@@ -69,7 +69,9 @@ struct Run {
 
 struct Outcome {
   int64_t epochs = 0, best_epoch = 0;
-  double best_val_loss = 0, train_loss_at_stop = 0, val_loss_at_stop = 0;
+  // train_loss_at_stop: the last epoch's running mean in train mode (dropout, shifts);
+  // train_eval_loss_at_stop: the training set evaluated like the validation set, in eval mode.
+  double best_val_loss = 0, train_loss_at_stop = 0, train_eval_loss_at_stop = 0, val_loss_at_stop = 0;
   double test_acc_at_stop = 0, test_acc_best = 0;
 };
 
@@ -113,7 +115,7 @@ Outcome train(const Run& run, const data::InMemoryDataset& pool, const std::shar
         std::vector<metrics::Column>{{"epoch", "{}"}, {"train_loss"}, {"val_loss"}, {"val_accuracy"}});
 
   Outcome r;
-  std::printf("epoch  train loss  val loss  val acc  seconds\n");
+  std::printf("epoch  train loss (running, train mode)  val loss  val acc  seconds\n");
   for (; r.epochs < o.epochs && !stop.should_stop(); ++r.epochs) {
     const auto start = std::chrono::steady_clock::now();
     model.train();
@@ -131,11 +133,19 @@ Outcome train(const Run& run, const data::InMemoryDataset& pool, const std::shar
     r.val_loss_at_stop = val_loss;
     const bool best = stop.update(val_loss, &model);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("%5lld  %10.4f  %8.4f  %7.4f  %7.2f%s\n", static_cast<long long>(r.epochs + 1), r.train_loss_at_stop,
+    std::printf("%5lld  %34.4f  %8.4f  %7.4f  %7.2f%s\n", static_cast<long long>(r.epochs + 1), r.train_loss_at_stop,
                 val_loss, val_acc, seconds, best ? "  best" : "");
     std::fflush(stdout);
     if (log) log->log({static_cast<double>(r.epochs + 1), r.train_loss_at_stop, val_loss, val_acc});
   }
+  if (!stop.has_best_weights()) {
+    std::printf("FAILED: %s: no finite validation loss in %lld epochs (training diverged)\n", run.name,
+                static_cast<long long>(r.epochs));
+    std::exit(1);
+  }
+  // The gap in eval mode on both sides: the epoch's running training loss above was taken
+  // with dropout and shifts on, which alone keep it above an eval-mode loss.
+  r.train_eval_loss_at_stop = evaluate(model, train_set).first;
   r.test_acc_at_stop = evaluate(model, test).second;
   stop.restore_best(model);
   r.best_epoch = *stop.best_evaluation() + 1;
@@ -173,19 +183,19 @@ int main(int argc, char** argv) {
   const Outcome over = train({"overfit", o.small, 0.0, 0.0, false}, pool, val, test, o);
   const Outcome gen = train({"generalise", o.large, 0.3, 1e-2, true}, pool, val, test, o);
 
-  std::printf("\n%-10s  %6s  %10s  %13s  %13s  %14s\n", "run", "epochs", "best epoch", "best val loss",
-              "train/val gap", "test acc (best)");
+  std::printf("\n%-10s  %6s  %10s  %13s  %17s  %14s\n", "run", "epochs", "best epoch", "best val loss",
+              "train/val at stop", "test acc (best)");
   for (const auto& [name, r] : {std::pair<const char*, const Outcome&>{"overfit", over}, {"generalise", gen}})
-    std::printf("%-10s  %6lld  %10lld  %13.4f  %6.4f/%6.4f  %14.4f\n", name, static_cast<long long>(r.epochs),
-                static_cast<long long>(r.best_epoch), r.best_val_loss, r.train_loss_at_stop, r.val_loss_at_stop,
+    std::printf("%-10s  %6lld  %10lld  %13.4f  %8.4f/%8.4f  %14.4f\n", name, static_cast<long long>(r.epochs),
+                static_cast<long long>(r.best_epoch), r.best_val_loss, r.train_eval_loss_at_stop, r.val_loss_at_stop,
                 r.test_acc_best);
 
   if (!o.check) return 0;
   bool ok = true;
-  if (!(over.epochs < o.epochs && over.train_loss_at_stop < over.val_loss_at_stop / 3)) {
+  if (!(over.epochs < o.epochs && over.train_eval_loss_at_stop < over.val_loss_at_stop / 3)) {
     std::printf("FAILED: the overfit run should stop early with its training loss under a third of its validation "
                 "loss (epochs %lld of %lld, %.4f vs %.4f)\n",
-                static_cast<long long>(over.epochs), static_cast<long long>(o.epochs), over.train_loss_at_stop,
+                static_cast<long long>(over.epochs), static_cast<long long>(o.epochs), over.train_eval_loss_at_stop,
                 over.val_loss_at_stop);
     ok = false;
   }

@@ -63,6 +63,12 @@ Options parse(int argc, char** argv) {
   try {
     app.parse(argc, argv);
     if (o.csv.empty() && o.synthetic.empty()) throw CLI::RequiredError("--csv or --synthetic");
+    if (!o.synthetic.empty() && o.task != "regression")
+      throw CLI::ValidationError("--synthetic", "the synthetic table is a regression table");
+    if (o.task == "regression" && app.count("--min-accuracy"))
+      throw CLI::ValidationError("--min-accuracy", "is for --task classification");
+    if (o.task == "classification" && app.count("--max-rmse-ratio"))
+      throw CLI::ValidationError("--max-rmse-ratio", "is for --task regression");
   } catch (const CLI::ParseError& e) {
     std::exit(app.exit(e));
   }
@@ -191,6 +197,10 @@ int main(int argc, char** argv) {
     if (stop.update(val_loss, model.get()) || epoch % 50 == 0)
       std::printf("epoch %3lld  validation loss %.4f%s\n", static_cast<long long>(epoch + 1), val_loss,
                   stop.best_evaluation() == epoch ? "  (best)" : "");
+  }
+  if (!stop.has_best_weights()) {
+    std::printf("FAILED: no finite validation loss in %lld epochs (training diverged)\n", static_cast<long long>(epoch));
+    return 1;
   }
   stop.restore_best(*model);
   std::printf("stopped after %lld epochs; best validation loss %.4f at epoch %lld\n", static_cast<long long>(epoch),

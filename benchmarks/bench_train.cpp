@@ -36,13 +36,13 @@ std::shared_ptr<nn::Module> small_cnn() {
   return s;
 }
 
-std::shared_ptr<nn::Module> make(const std::string& name) {
+std::shared_ptr<nn::Module> make(const std::string& name, int64_t channels) {
   if (name == "cnn") return small_cnn();
   // A small model of a table: 16 features, two hidden layers of 32.
   if (name == "tabular") return std::make_shared<nn::MLP>(std::vector<int64_t>{16, 32, 32, 10});
   nn::ModelOptions o;
-  o.in_channels = 1;
-  o.small_input = true;
+  o.in_channels = channels;
+  o.small_input = name != "resnet50";  // resnet50: torchvision's stem, for 64x64 and larger
   return nn::make_model(name, o);
 }
 
@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   int64_t batch = 128;
   int steps = 10, warmup = 3;
   bool inference = false;
+  long long chw[3] = {1, 28, 28};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -67,9 +68,15 @@ int main(int argc, char** argv) {
     else if (a == "--steps") steps = std::stoi(next());
     else if (a == "--warmup") warmup = std::stoi(next());
     else if (a == "--inference") inference = true;
+    else if (a == "--input") {
+      if (std::sscanf(next().c_str(), "%lld,%lld,%lld", &chw[0], &chw[1], &chw[2]) != 3) {
+        std::fprintf(stderr, "bench_train: --input takes C,H,W\n");
+        return 2;
+      }
+    }
     else {
-      std::fprintf(stderr, "usage: bench_train [--model mlp|tabular|cnn|resnet20|resnet18] [--batch B] [--steps N] "
-                           "[--warmup N] [--inference]\n");
+      std::fprintf(stderr, "usage: bench_train [--model mlp|tabular|cnn|resnet20|resnet18|resnet50] [--batch B] "
+                           "[--steps N] [--warmup N] [--inference] [--input C,H,W]\n");
       return 2;
     }
   }
@@ -78,8 +85,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   manual_seed(0);
-  auto net = make(model);
-  Tensor x = model == "tabular" ? randn({batch, 16}) : randn({batch, 1, 28, 28});
+  auto net = make(model, chw[0]);
+  Tensor x = model == "tabular" ? randn({batch, 16}) : randn({batch, chw[0], chw[1], chw[2]});
   Tensor y = randint(0, 10, {batch});
   optim::SGD opt(net->parameters(), {.lr = 0.01, .momentum = 0.9});
   if (inference) net->eval();

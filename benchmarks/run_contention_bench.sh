@@ -4,21 +4,11 @@
 # Each round runs ember and PyTorch idle, then both again beside the competitor; the table
 # shows the medians over ROUNDS rounds of the mean step rate (the mean, not the median step,
 # so that the steps a descheduled thread makes slow are counted).
-#   PYTHON=.../python benchmarks/run_contention_bench.sh [BUILD_DIR]   (ROUNDS=3 THREADS=$(nproc))
+#   PYTHON=$(benchmarks/torch_venv.sh) benchmarks/run_contention_bench.sh [BUILD_DIR]
+#   (ROUNDS=3, THREADS=$(nproc) by default)
 set -euo pipefail
-BUILD=${1:-build}
-ROUNDS=${ROUNDS:-3}
-THREADS=${THREADS:-$(nproc)}
-PY=${PYTHON:-/usr/bin/python3}
-HERE=$(cd "$(dirname "$0")" && pwd)
-[[ -x $BUILD/benchmarks/bench_train ]] || { echo "run_contention_bench: no $BUILD/benchmarks/bench_train (build first)" >&2; exit 2; }
-"$PY" -c 'import torch' 2>/dev/null ||
-  { echo "run_contention_bench: $PY cannot import torch (set PYTHON to a virtual environment's python with the torch wheel)" >&2; exit 2; }
-log=$(mktemp)
+. "$(dirname "$0")/bench_lib.sh"
 cases=("tabular 64 400" "mlp 128 50" "resnet20 128 8")
-# The mean rate out of a benchmark's JSON line; nothing (and a failed pipeline) otherwise.
-rate() { sed -n -E 's/.*"mean_images_per_s": ([0-9.]+).*/\1/p' | grep .; }
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 busy_pid=
 stop_busy() {
   if [[ -n $busy_pid ]]; then kill "$busy_pid" 2>/dev/null || true; wait "$busy_pid" 2>/dev/null || true; fi
@@ -32,10 +22,10 @@ for c in "${cases[@]}"; do
   for ((r = 0; r < ROUNDS; ++r)); do
     for mode in idle busy; do
       [[ $mode == busy ]] && { sh -c 'while :; do :; done' & busy_pid=$!; sleep 0.5; }
-      e=$(OMP_NUM_THREADS=$THREADS "$BUILD/benchmarks/bench_train" --model "$model" --batch "$batch" --steps "$steps" \
-          2>>"$log" | rate) || { echo "run_contention_bench: bench_train $model failed:" >&2; cat "$log" >&2; exit 1; }
-      t=$(OMP_NUM_THREADS=$THREADS "$PY" "$HERE/torch_train.py" --model "$model" --batch "$batch" --steps "$steps" \
-          --threads "$THREADS" 2>>"$log" | rate) || { echo "run_contention_bench: torch_train.py $model failed:" >&2; cat "$log" >&2; exit 1; }
+      e=$(run "bench_train $model" "$BUILD/benchmarks/bench_train" --model "$model" --batch "$batch" \
+          --steps "$steps" | field mean_images_per_s)
+      t=$(run "torch_train.py $model" "$PY" "$HERE/torch_train.py" --model "$model" --batch "$batch" \
+          --steps "$steps" --threads "$THREADS" | field mean_images_per_s)
       stop_busy
       if [[ $mode == idle ]]; then ei+=("$e"); ti+=("$t"); else eb+=("$e"); tb+=("$t"); fi
     done

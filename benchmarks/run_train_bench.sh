@@ -7,30 +7,13 @@
 #   PYTHON=$(benchmarks/torch_venv.sh) benchmarks/run_train_bench.sh [BUILD_DIR]
 #   (ROUNDS=3, THREADS=$(nproc), TORCH_COMPILE=0 by default; PYTHON defaults to /usr/bin/python3)
 set -euo pipefail
-BUILD=${1:-build}
-ROUNDS=${ROUNDS:-3}
-THREADS=${THREADS:-$(nproc)}
-PY=${PYTHON:-/usr/bin/python3}
-HERE=$(cd "$(dirname "$0")" && pwd)
-[[ -x $BUILD/benchmarks/bench_train ]] || { echo "run_train_bench: no $BUILD/benchmarks/bench_train (build first)" >&2; exit 2; }
-"$PY" -c 'import torch' 2>/dev/null ||
-  { echo "run_train_bench: $PY cannot import torch (PYTHON=\$(benchmarks/torch_venv.sh) makes an environment)" >&2; exit 2; }
+. "$(dirname "$0")/bench_lib.sh"
 modes=(eager channels_last)
 [[ ${TORCH_COMPILE:-0} == 1 ]] && modes+=(compile)
 # model batch mode steps input
 cases=("mlp 128 train 10 1,28,28" "tabular 64 train 200 1,28,28" "cnn 128 train 10 1,28,28"
        "resnet20 128 train 10 1,28,28" "resnet18 64 train 5 1,28,28" "resnet50 32 train 5 3,64,64"
        "resnet20 128 inference 10 1,28,28" "resnet20 1 inference 200 1,28,28")
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-field() { sed -n -E "s/.*\"$1\": ([0-9.]+).*/\\1/p" | grep .; }
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-run() {  # run WHAT CMD...: the JSON line, or the command's stderr and exit 1
-  local what=$1 out
-  shift
-  out=$(OMP_NUM_THREADS=$THREADS "$@" 2>>"$log") && [[ -n $out ]] || { echo "run_train_bench: $what failed:" >&2; cat "$log" >&2; exit 1; }
-  echo "$out"
-}
 header="model      batch mode       ember img/s"
 for m in "${modes[@]}"; do header+=$(printf " %19s" "torch $m"); done
 printf "%s %14s %6s %9s %9s\n" "$header" "torch best" ratio "ember MB" "torch MB"

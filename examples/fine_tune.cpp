@@ -121,12 +121,6 @@ double accuracy(Net& net, const std::shared_ptr<data::InMemoryDataset>& data) {
   return m.accuracy();
 }
 
-nn::StateDict copy_of(const nn::StateDict& d) {
-  nn::StateDict out;
-  for (const auto& [k, v] : d) out.insert(k, v.clone());
-  return out;
-}
-
 // The names of the entries of `now` that differ in any bit from `before`.
 std::vector<std::string> changed(const nn::StateDict& before, const nn::StateDict& now) {
   std::vector<std::string> out;
@@ -146,7 +140,7 @@ double head_on_frozen_backbone(Net& net, const std::filesystem::path* pretrained
   if (pretrained) nn::load_weights(net, *pretrained);
   net.backbone->freeze(/*hold_statistics=*/true);
   net.head = std::make_shared<nn::Linear>(Net::kFeatures, 5);
-  const nn::StateDict before = copy_of(net.backbone->state_dict());
+  const nn::StateDict before = net.backbone->state_dict().clone();
   optim::Adam opt(net.trainable_parameters(), {.lr = 1e-3});
   train(net, opt, train_b, o.epochs, pretrained ? "head (pretrained backbone)" : "head (random backbone)");
   const std::vector<std::string> diff = changed(before, net.backbone->state_dict());

@@ -52,6 +52,14 @@ std::vector<std::string> StateDict::keys() const {
   return k;
 }
 
+StateDict StateDict::clone() const {
+  StateDict out;
+  out.entries_.reserve(entries_.size());
+  for (const auto& [name, value] : entries_) out.entries_.emplace_back(name, value.detach().clone());
+  out.index_ = index_;
+  return out;
+}
+
 // ------------------------------------------------------------------------------ helpers
 
 namespace {

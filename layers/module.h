@@ -40,6 +40,9 @@ class StateDict {
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
   std::vector<std::string> keys() const;
+  // A deep copy: every value copied (on its device, detached), so that later training does
+  // not change it (PyTorch's copy.deepcopy(model.state_dict())).
+  StateDict clone() const;
   auto begin() const { return entries_.begin(); }
   auto end() const { return entries_.end(); }
 

@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "ember/core/autograd/grad_mode.h"
 #include "ember/core/error.h"
 
 namespace ember::metrics {
@@ -33,14 +32,10 @@ bool EarlyStopping::update(double score, const nn::Module* model) {
     ++bad_;
     return false;
   }
+  // Copies, not the module's own storage: training goes on changing that. Made before any
+  // counter moves, so that a failed copy (out of memory) leaves this object as it was.
   std::optional<nn::StateDict> kept;
-  if (model != nullptr) {
-    // Copies, not the module's own storage: training goes on changing that. Made before any
-    // counter moves, so that a failed copy (out of memory) leaves this object as it was.
-    NoGradGuard no_grad;
-    kept.emplace();
-    for (const auto& [name, value] : model->state_dict()) kept->insert(name, value.clone());
-  }
+  if (model != nullptr) kept = model->state_dict().clone();
   best_state_ = std::move(kept);
   best_ = score;
   best_evaluation_ = evaluations_++;

@@ -208,6 +208,21 @@ TEST(StateDict, StateDictSharesStorageButNotHistory) {
   EXPECT_THROW(sd.at("nope"), IndexError);
 }
 
+TEST(StateDict, CloneIsADetachedCopyInTheSameOrder) {
+  Linear lin(3, 2);
+  const StateDict copy = lin.state_dict().clone();
+  EXPECT_EQ(copy.keys(), lin.state_dict().keys());
+  EXPECT_NE(copy.at("weight").raw_data(), lin.weight.raw_data());
+  EXPECT_FALSE(copy.at("weight").requires_grad());
+  const std::vector<float> before = lin.weight.to_vector<float>();
+  {
+    NoGradGuard ng;
+    lin.weight.add_(1.0);
+  }
+  EXPECT_EQ(copy.at("weight").to_vector<float>(), before);
+  EXPECT_THROW(copy.at("nope"), IndexError);
+}
+
 TEST(StateDict, LoadErrorsNameEveryProblemAndChangeNothing) {
   Net net;
   const auto before = net.fc1->weight.to_vector<float>();

@@ -94,11 +94,7 @@ TEST(EarlyStopping, RestoresTheBestWeightsBitForBit) {
   EarlyStopping stop({.patience = 3});
 
   stop.update(1.0, model.get());
-  const nn::StateDict at_best = [&] {
-    nn::StateDict d;
-    for (const auto& [k, v] : model->state_dict()) d.insert(k, v.clone());
-    return d;
-  }();
+  const nn::StateDict at_best = model->state_dict().clone();
   // Change every weight and buffer in place, as training would, with worse scores.
   for (int step = 0; step < 2; ++step) {
     {

@@ -225,9 +225,10 @@ Tensor read_image(const fs::path& path, int channels) {
   return decode_image(bytes, path.string(), channels);
 }
 
-void write_png(const fs::path& path, const Tensor& image) {
+namespace {
+std::vector<uint8_t> png_bytes(const Tensor& image, const char* op, const fs::path& name) {
   int64_t h, w, c;
-  std::vector<uint8_t> px = interleaved_from_planar(image, "write_png", path, h, w, c, 4);
+  std::vector<uint8_t> px = interleaved_from_planar(image, op, name, h, w, c, 4);
   png_image img;
   std::memset(&img, 0, sizeof img);
   img.version = PNG_IMAGE_VERSION;
@@ -236,11 +237,20 @@ void write_png(const fs::path& path, const Tensor& image) {
   img.format = c == 1 ? PNG_FORMAT_GRAY : (c == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_RGBA);
   png_alloc_size_t size = 0;
   EMBER_CHECK(png_image_write_to_memory(&img, nullptr, &size, 0, px.data(), 0, nullptr) != 0,
-              IOError, "write_png: {}: {}", path.string(), img.message);
+              IOError, "{}: {}: {}", op, name.string(), img.message);
   std::vector<uint8_t> out(size);
   EMBER_CHECK(png_image_write_to_memory(&img, out.data(), &size, 0, px.data(), 0, nullptr) != 0,
-              IOError, "write_png: {}: {}", path.string(), img.message);
-  write_file_bytes(path, out.data(), size, "write_png");
+              IOError, "{}: {}: {}", op, name.string(), img.message);
+  out.resize(size);
+  return out;
+}
+}  // namespace
+
+std::vector<uint8_t> encode_png(const Tensor& image) { return png_bytes(image, "encode_png", "<memory>"); }
+
+void write_png(const fs::path& path, const Tensor& image) {
+  std::vector<uint8_t> out = png_bytes(image, "write_png", path);
+  write_file_bytes(path, out.data(), out.size(), "write_png");
 }
 
 void write_jpeg(const fs::path& path, const Tensor& image, int quality) {

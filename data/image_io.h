@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "ember/core/tensor.h"
 
@@ -23,5 +24,7 @@ Tensor decode_image(std::span<const uint8_t> bytes, const std::string& name, int
 // RGBA). JPEG quality is 1..100; quality 100 is still lossy.
 void write_png(const std::filesystem::path& path, const Tensor& image);
 void write_jpeg(const std::filesystem::path& path, const Tensor& image, int quality = 95);
+// The PNG file write_png would write, in memory (for TensorBoard images and HTML reports).
+std::vector<uint8_t> encode_png(const Tensor& image);
 
 }  // namespace ember::data

@@ -9,6 +9,11 @@ packages=(cmake ninja-build ccache g++ libfmt-dev libgtest-dev libdnnl-dev zlib1
           # recommends the OpenCL loader and headers, and recommends are not installed here
           ocl-icd-opencl-dev
           libcli11-dev nlohmann-json3-dev dataset-fashion-mnist
+          # TensorBoard event files: protobuf for the Event messages, ISA-L for their CRC-32C
+          libprotobuf-dev protobuf-compiler libisal-dev
+          # the tests: TensorBoard's own reader in a venv (tools/tensorboard_venv.sh) and the
+          # HTML report rendered by headless Chromium
+          python3-venv chromium-headless-shell
           # clang with libFuzzer, the sanitizer runtimes and its OpenMP: tools/fuzz.sh
           clang-14 libclang-rt-14-dev libomp-14-dev)
 if [[ ${1:-} == --list ]]; then

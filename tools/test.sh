@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
+# TensorBoard's Python reader, for the tests of the event files (build-tb-venv; pip's cache
+# makes it quick after the first time). Without a package registry those tests skip.
+tools/tensorboard_venv.sh >/dev/null || echo "test.sh: TensorBoard could not be installed; the tests that read event files with it will skip"
 BUILD_DIR=${BUILD_DIR:-build}
 export CCACHE_BASEDIR=$PWD
 # shellcheck disable=SC2086

@@ -26,7 +26,24 @@ Tensor norm(const Tensor& t, double p) {
   return pow(sum(pow(abs(t), p)), 1.0 / p);
 }
 
+// The norm of all of grads together. One host sync for the whole set: per-grad norms are
+// stacked on the first grad's device.
+double total_norm(const std::vector<Tensor>& grads, double norm_type) {
+  if (grads.empty()) return 0.0;
+  NoGradGuard no_grad;
+  const Device device = grads[0].device();
+  std::vector<Tensor> norms;
+  norms.reserve(grads.size());
+  for (const Tensor& g : grads) norms.push_back(norm(g, norm_type).to(DType::f64).to(device));
+  return norm(stack(norms), norm_type).item<double>();
+}
+
 }  // namespace
+
+double grad_norm(const std::vector<Tensor>& params, double norm_type) {
+  EMBER_CHECK(norm_type > 0.0, ValueError, "grad_norm: norm_type must be > 0 or infinity, got {}", norm_type);
+  return total_norm(defined_grads(params), norm_type);
+}
 
 double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, double norm_type,
                        bool error_if_nonfinite) {
@@ -37,12 +54,7 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   std::vector<Tensor> grads = defined_grads(params);
   if (grads.empty()) return 0.0;
   NoGradGuard no_grad;
-  // One host sync for the whole set: per-grad norms are stacked on the first grad's device.
-  const Device device = grads[0].device();
-  std::vector<Tensor> norms;
-  norms.reserve(grads.size());
-  for (const Tensor& g : grads) norms.push_back(norm(g, norm_type).to(DType::f64).to(device));
-  const double total = norm(stack(norms), norm_type).item<double>();
+  const double total = total_norm(grads, norm_type);
   EMBER_CHECK(!error_if_nonfinite || std::isfinite(total), ValueError,
               "clip_grad_norm_: the total norm of order {} of the gradients is {}; the grads "
               "are left unchanged",

@@ -19,6 +19,11 @@ namespace ember::optim {
 double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, double norm_type = 2.0,
                        bool error_if_nonfinite = false);
 
+// The norm_type-norm of all grads of `params` taken together, as clip_grad_norm_ computes it,
+// without changing them: for logging. NaN or infinite when a grad holds such values; 0 when no
+// parameter has a grad.
+double grad_norm(const std::vector<Tensor>& params, double norm_type = 2.0);
+
 // Clamps every grad element to [-clip_value, clip_value]; clip_value >= 0.
 void clip_grad_value_(const std::vector<Tensor>& params, double clip_value);
 

@@ -170,6 +170,24 @@ TEST(OptimErrors, Clipping) {
       },
       "the total norm of order 2 of the gradients is inf");
   EXPECT_EQ(p.grad().to_vector<double>(), (std::vector<double>{3, 3}));  // left unchanged
+  expect_error([&] { grad_norm({p}, -2.0); }, "grad_norm: norm_type must be > 0 or infinity, got -2");
+}
+
+// grad_norm measures what clip_grad_norm_ measures and changes nothing, non-finite grads
+// included (clip_grad_norm_ would multiply those by NaN).
+TEST(GradNorm, MeasuresWithoutChanging) {
+  auto p = param(), q = param(), untouched = param();
+  p.set_grad(from_vector<double>({3.0, 0.0}, {2}));
+  q.set_grad(from_vector<double>({0.0, 4.0}, {2}));
+  EXPECT_DOUBLE_EQ(grad_norm({p, q, untouched}), 5.0);
+  EXPECT_DOUBLE_EQ(grad_norm({p, q}, INFINITY), 4.0);
+  EXPECT_DOUBLE_EQ(grad_norm({p, q}, 1.0), 7.0);
+  EXPECT_DOUBLE_EQ(grad_norm({untouched}), 0.0);
+  q.set_grad(from_vector<double>({std::nan(""), 4.0}, {2}));
+  EXPECT_TRUE(std::isnan(grad_norm({p, q})));
+  EXPECT_EQ(p.grad().to_vector<double>(), (std::vector<double>{3, 0}));
+  EXPECT_TRUE(std::isnan(q.grad().to_vector<double>()[0]));
+  EXPECT_EQ(q.grad().to_vector<double>()[1], 4.0);
 }
 
 }  // namespace

@@ -6,3 +6,5 @@
 #include "ember/metrics/logger.h"
 #include "ember/metrics/progress.h"
 #include "ember/metrics/regression.h"
+#include "ember/metrics/report.h"
+#include "ember/metrics/summary_writer.h"

@@ -206,7 +206,11 @@ json options_json(const Options& o) {
               {"train_subset", o.train_subset},
               {"test_subset", o.test_subset},
               {"checkpoint_every", o.checkpoint_every},
-              {"keep", o.keep}};
+              {"keep", o.keep},
+              {"tensorboard", o.tensorboard},
+              {"tensorboard_off", o.tensorboard_off},
+              {"log_every", o.log_every},
+              {"histograms", o.histograms}};
 }
 
 Options options_from_json(const Reader& r, const json& j) {
@@ -233,6 +237,11 @@ Options options_from_json(const Reader& r, const json& j) {
   o.test_subset = r.integer(j, "test_subset");
   o.checkpoint_every = r.integer(j, "checkpoint_every");
   o.keep = static_cast<int>(r.integer(j, "keep"));
+  // Logging options came after version 1's first checkpoints: absent means the defaults.
+  if (j.contains("tensorboard")) o.tensorboard = r.string(j, "tensorboard");
+  if (j.contains("tensorboard_off")) o.tensorboard_off = r.boolean(j, "tensorboard_off");
+  if (j.contains("log_every")) o.log_every = r.integer(j, "log_every");
+  if (j.contains("histograms")) o.histograms = r.boolean(j, "histograms");
   return o;
 }
 
@@ -598,10 +607,64 @@ Checkpoint load_checkpoint(const fs::path& where) {
 
 const std::vector<std::string>& resume_checked_options() {
   static const std::vector<std::string> names = {
-      "model",        "dataset",         "epochs",              "batch_size", "lr",   "momentum",
+      "model",        "dataset",         "batch_size",          "lr",              "momentum",
       "optimizer",    "schedule",        "warmup",              "weight_decay",
       "decay_norm_and_bias", "label_smoothing", "augment", "seed", "train_subset", "test_subset"};
   return names;
+}
+
+Options read_checkpoint_options(const fs::path& where) {
+  const fs::path dir = resolve_checkpoint_dir(where);
+  const Reader r{(dir / kStateFile).string()};
+  const json j = read_state_json(r, dir);
+  return options_from_json(r, r.object(j, "options"));
+}
+
+Options resume_options(const Options& cli) {
+  EMBER_CHECK(!cli.resume.empty(), ValueError, "ember-train: resume_options needs --resume");
+  const Options saved = read_checkpoint_options(cli.resume);
+  // Everything the command line left out comes from the checkpoint; what it gave replaces
+  // the checkpoint's value where the option may change, and must agree with it elsewhere.
+  const json a = options_json(saved), b = options_json(cli);
+  const std::vector<std::string>& checked = resume_checked_options();
+  json merged = a;
+  std::string diffs;
+  // The options that are not saved: always the command line's (copied below).
+  static const std::set<std::string> cli_only = {"resume",          "out",         "quiet",
+                                                 "progress_seconds", "stop_after_steps", "detect_anomaly",
+                                                 "stop_on_nan"};
+  for (const std::string& k : cli.given) {
+    EMBER_CHECK(b.contains(k) || cli_only.contains(k), ValueError,
+                "ember-train: --{} has no rule for --resume (neither saved in checkpoints nor a command-line-only "
+                "option): a bug in ember-train",
+                k);
+    if (!b.contains(k)) continue;
+    if (std::find(checked.begin(), checked.end(), k) == checked.end()) {
+      merged[k] = b[k];
+    } else if (!same_json(a.at(k), b.at(k))) {
+      std::string flag = k;
+      std::replace(flag.begin(), flag.end(), '_', '-');
+      diffs += fmt::format("{}--{} {} (this run: {})", diffs.empty() ? "" : ", ", flag, a.at(k).dump(), b.at(k).dump());
+    }
+  }
+  EMBER_CHECK(diffs.empty(), ValueError,
+              "ember-train: cannot resume from {}: the checkpoint was trained with different options: {}. Leave "
+              "them out to take the checkpoint's, or start a new run with a new --out",
+              cli.resume, diffs);
+  const Reader r{"(merged options)"};
+  // A new --tensorboard turns the event files on; a new --out without one puts them under it.
+  if (cli.given.contains("tensorboard") && !cli.given.contains("tensorboard_off")) merged["tensorboard_off"] = false;
+  if (cli.given.contains("out") && !cli.given.contains("tensorboard")) merged["tensorboard"] = "";
+  Options o = options_from_json(r, merged);
+  o.out = cli.out;
+  o.resume = cli.resume;
+  o.quiet = cli.quiet;
+  o.progress_seconds = cli.progress_seconds;
+  o.stop_after_steps = cli.stop_after_steps;
+  o.detect_anomaly = cli.detect_anomaly;
+  o.stop_on_nan = cli.stop_on_nan;
+  o.given = cli.given;
+  return o;
 }
 
 void check_resume_options(const Options& saved, const Options& now, const fs::path& where) {
@@ -617,5 +680,9 @@ void check_resume_options(const Options& saved, const Options& now, const fs::pa
               "ember-train: cannot resume from {}: the checkpoint was trained with different options: {}",
               where.string(), diffs);
 }
+
+nlohmann::json options_to_json(const Options& o) { return options_json(o); }
+
+void write_file_atomically(const fs::path& path, const std::string& content) { atomic_write(path, content); }
 
 }  // namespace ember::train

@@ -30,6 +30,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include <ember/core/tensor.h>
 #include <ember/data/loader.h>
 #include <ember/optim/state_dict.h>
@@ -85,9 +87,23 @@ std::filesystem::path latest_checkpoint(const std::filesystem::path& run_dir);
 // IOError naming the file and the problem. Tensors are on the CPU.
 Checkpoint load_checkpoint(const std::filesystem::path& dir);
 
-// The options a resumed run must share with the saved one (the rest, such as threads,
-// workers, device and paths, may differ).
+// The options a resumed run must share with the saved one (the rest, such as epochs,
+// threads, workers, device and paths, may differ).
 const std::vector<std::string>& resume_checked_options();
+// The training options saved in a checkpoint (a checkpoint or run directory, as for
+// load_checkpoint); IOError as load_checkpoint's.
+Options read_checkpoint_options(const std::filesystem::path& dir);
+// ember-train --resume DIR [options]: the checkpoint's options, with those given on the
+// command line (cli.given) in place of the checkpoint's where they may change; ValueError
+// naming every given option that is checked and differs. Output, progress and anomaly flags
+// are the command line's.
+Options resume_options(const Options& cli);
+
+// The training options as state.json's "options" holds them (run.json has them too).
+nlohmann::json options_to_json(const Options& o);
+// Replaces `path` with `content` through a temporary file, fsync and rename: a crash leaves
+// the old file or the new one. IOError naming the file.
+void write_file_atomically(const std::filesystem::path& path, const std::string& content);
 // Throws ValueError listing every checked option whose value differs, both values each.
 void check_resume_options(const Options& saved, const Options& now, const std::filesystem::path& where);
 

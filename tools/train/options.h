@@ -2,6 +2,7 @@
 // ember-train's settings, parsed from the command line.
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace ember::train {
@@ -28,7 +29,15 @@ struct Options {
   std::string out = "runs/latest";
   int64_t train_subset = 0;  // 0: the whole training set
   int64_t test_subset = 0;
-  bool quiet = false;  // no live progress bar
+  bool quiet = false;  // no progress output
+  double progress_seconds = 30;  // where stderr is not a terminal: a progress line this often
+  // TensorBoard event files (OUT/tb unless a folder is given; none with tensorboard_off),
+  // step scalars and steps.csv every log_every optimizer steps, weight and gradient
+  // histograms once per epoch when asked.
+  std::string tensorboard;
+  bool tensorboard_off = false;
+  int64_t log_every = 20;
+  bool histograms = false;
   // Checkpoints (see checkpoint.h): every N optimizer steps, or at the end of each epoch
   // when 0; the newest `keep` are kept. `resume` is a run directory (continue from its latest
   // checkpoint, in that directory) or one checkpoint directory.
@@ -43,9 +52,13 @@ struct Options {
   // anomaly first writes a checkpoint of the state before the failing batch.
   bool detect_anomaly = false;
   bool stop_on_nan = false;
+  // The options given on the command line, by their state.json names ("batch_size"): on
+  // --resume the others come from the checkpoint (see resume_options in checkpoint.h).
+  std::set<std::string> given;
 };
 
-// Parses argv; prints help and exits the process for --help (the tool, not the library).
+// Parses argv; prints help (or a usage error, as a sentence naming the option) and exits the
+// process for --help and bad arguments (the tool, not the library).
 Options parse_options(int argc, char** argv);
 
 }  // namespace ember::train

@@ -13,11 +13,14 @@
 #include <ember/core/safetensors.h>
 #include <ember/layers/layers.h>
 #include <ember/metrics/progress.h>
+#include <ember/optim/clip.h>
 #include <ember/optim/optim.h>
 
 #include "tools/train/checkpoint.h"
 #include "tools/train/data_setup.h"
 #include "tools/train/report.h"
+#include "tools/train/run_log.h"
+#include "tools/train/run_report.h"
 
 namespace ember::train {
 using metrics::Progress;
@@ -84,7 +87,9 @@ struct EvalResult {
   double loss = 0, acc = 0;
 };
 
-EvalResult evaluate(nn::Module& model, data::DataLoader& loader, Device dev, ConfusionMatrix* confusion) {
+// Fills `confusion` and `worst` where given (the last epoch's evaluation).
+EvalResult evaluate(nn::Module& model, data::DataLoader& loader, Device dev, ConfusionMatrix* confusion,
+                    WorstExamples* worst) {
   NoGradGuard ng;
   model.eval();
   double loss_sum = 0;
@@ -106,6 +111,7 @@ EvalResult evaluate(nn::Module& model, data::DataLoader& loader, Device dev, Con
       pred = argmax(logits, 1).cpu();
       correct += sum(eq(pred, b->targets)).item<int64_t>();
     }
+    if (worst) worst->add(seen, cross_entropy(logits, y, Reduction::none), pred.defined() ? pred : argmax(logits, 1), y);
     seen += y.numel();
     if (confusion) {
       auto p = pred.to_vector<int64_t>(), t = b->targets.to_vector<int64_t>();
@@ -186,6 +192,15 @@ std::optional<Checkpoint> read_resume_checkpoint(const Options& o, Device dev, s
   resumed = load_checkpoint(o.resume);
   check_resume_options(resumed->options, o, o.resume);
   if (run_dir.empty()) run_dir = resume_run_dir(o.resume);
+  const data::LoaderPosition at = resumed->position;
+  EMBER_CHECK(at.epoch < o.epochs || (at.epoch == o.epochs && at.batch == 0), ValueError,
+              "ember-train: --epochs {} is fewer than the run in {} has already trained ({} epochs{})", o.epochs,
+              o.resume, at.epoch, at.batch > 0 ? fmt::format(" and {} batches", at.batch) : "");
+  if (resumed->options.epochs != o.epochs && o.schedule != "constant")
+    fmt::print(stderr, "ember-train: note: the run had --epochs {}, now {}: the {} learning-rate schedule is laid "
+                       "over {} epochs from here on, so the rate continues from its value at step {} of the {} "
+                       "schedule\n", resumed->options.epochs, o.epochs, o.schedule, o.epochs, resumed->step,
+               o.epochs > resumed->options.epochs ? "longer" : "shorter");
   if (resumed->options.threads != o.threads && dev.type == DeviceType::cpu)
     fmt::print(stderr, "ember-train: warning: resuming with --threads {} (the checkpoint used {}): the numbers "
                        "may differ in the last bits from an uninterrupted run\n", o.threads, resumed->options.threads);
@@ -218,10 +233,19 @@ struct Session {
   optim::LRScheduler* schedule;  // null without a schedule
   const double lr;
   const int64_t steps;  // batches per epoch
+  RunLog* log = nullptr;
   RunResult result{};
   data::LoaderPosition pos{};  // where training starts
   EpochProgress partial{};     // a resumed epoch's totals over its batches before pos.batch
   int64_t step = 0;            // optimizer steps done
+  // For steps.csv's throughput: images trained since the last logged step, and when that was.
+  int64_t images_since_log = 0;
+  std::chrono::steady_clock::time_point last_log = std::chrono::steady_clock::now();
+  // Evaluations and checkpoints are not training: the throughput restarts after them.
+  void restart_throughput() {
+    images_since_log = 0;
+    last_log = std::chrono::steady_clock::now();
+  }
 
   // Puts a checkpoint's state into the trainer and continues from where it stood.
   void resume(const Checkpoint& c) {
@@ -263,6 +287,18 @@ std::filesystem::path Session::save(data::LoaderPosition at, const Progress* bar
   return save_checkpoint(run_dir, c, o.keep);
 }
 
+MachineInfo machine_info(Device dev) {
+  MachineInfo m;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) == 0) m.host = host;
+  const CpuInfo cpu = cpu_info();
+  m.cpu = cpu.model;
+  m.isa = cpu.isa;
+  m.threads = omp_get_max_threads();
+  m.device = dev.is_cuda() ? fmt::format("{} ({})", dev, cuda::device_name(dev.index)) : fmt::format("{}", dev);
+  return m;
+}
+
 // The run's first lines: what is trained on what, and with which settings.
 void print_run_header(const Session& s, bool resumed) {
   const Options& o = s.o;
@@ -283,13 +319,12 @@ void print_run_header(const Session& s, bool resumed) {
 // One epoch: its progress line, and on a GPU its loss sum and correct count, which stay on
 // the device until sync() reads them back.
 struct EpochState {
-  EpochState(Session& session, int64_t epoch_index, bool live_line);
+  EpochState(Session& session, int64_t epoch_index, metrics::ProgressOptions progress);
   // Brings the bar's totals up to date with batches [synced, upto).
   void sync(int64_t upto);
 
   Session& s;
   const int64_t epoch;
-  const bool live;
   Progress bar;
   const int64_t first;  // the first batch to train: pos.batch in the epoch a run resumes in, else 0
   double lr_now;
@@ -297,11 +332,10 @@ struct EpochState {
   int64_t synced;                      // the bar's totals cover the batches before this one
 };
 
-EpochState::EpochState(Session& session, int64_t epoch_index, bool live_line)
+EpochState::EpochState(Session& session, int64_t epoch_index, metrics::ProgressOptions progress)
     : s(session),
       epoch(epoch_index),
-      live(live_line),
-      bar(fmt::format("epoch {}/{}", epoch_index + 1, session.o.epochs), session.steps, live_line),
+      bar(fmt::format("epoch {}/{}", epoch_index + 1, session.o.epochs), session.steps, progress),
       first(epoch_index == session.pos.epoch ? session.pos.batch : 0),
       lr_now(session.opt.param_groups()[0].lr.value_or(session.lr)),
       synced(first) {
@@ -348,6 +382,20 @@ void count_batch(EpochState& e, const data::Batch& b, const Tensor& loss, const 
   }
 }
 
+// A row of steps.csv and TensorBoard's step scalars. On a GPU it waits for the step (the
+// loss and the gradient norm are read back), once every --log-every steps.
+void log_step(EpochState& e, const Tensor& loss, double lv, double lr_used) {
+  Session& s = e.s;
+  const double loss_value = s.check_each_step() ? lv : loss.item<double>();
+  const double grad_norm = optim::grad_norm(s.model.parameters());
+  const auto now = std::chrono::steady_clock::now();
+  const double secs = std::chrono::duration<double>(now - s.last_log).count();
+  const double ips = secs > 0 ? static_cast<double>(s.images_since_log) / secs : 0.0;
+  s.log->log_step({s.step, e.epoch + 1, loss_value, lr_used, ips, grad_norm});
+  s.images_since_log = 0;
+  s.last_log = now;
+}
+
 // One optimizer (and schedule) step on batch b, counted in the epoch's totals.
 void train_batch(EpochState& e, const data::Batch& b) {
   Session& s = e.s;
@@ -383,10 +431,13 @@ void train_batch(EpochState& e, const data::Batch& b) {
     save_before_failing();
     throw;
   }
+  const double lr_used = s.opt.param_groups()[0].lr.value_or(s.lr);
   s.opt.step();
   if (s.schedule) s.schedule->step();
   ++s.step;
   count_batch(e, b, loss, logits, y, lv);
+  s.images_since_log += y.numel();
+  if (s.log->step_due(s.step)) log_step(e, loss, lv, lr_used);
 }
 
 // Trains the epoch's batches, saving the mid-epoch checkpoints that are due. Returns false
@@ -401,8 +452,9 @@ bool train_batches(EpochState& e) {
     if (b->index + 1 < s.steps && ((o.checkpoint_every > 0 && s.step % o.checkpoint_every == 0) || s.stop_now())) {
       e.sync(b->index + 1);
       s.save({e.epoch, b->index + 1}, &e.bar, e.lr_now);
+      s.restart_throughput();
       if (s.stop_now()) {
-        if (e.live) e.bar.finish();
+        e.bar.finish();
         return false;
       }
     }
@@ -410,19 +462,20 @@ bool train_batches(EpochState& e) {
   return true;
 }
 
-// Ends the epoch's training: evaluates on the test set (filling `confusion` where given),
+// Ends the epoch's training: evaluates on the test set (filling `confusion` and `worst` where given),
 // prints the epoch's line and records its metrics. Returns the test accuracy.
-double end_epoch(EpochState& e, MetricsFile& metrics, ConfusionMatrix* confusion) {
+double end_epoch(EpochState& e, MetricsFile& metrics, ConfusionMatrix* confusion, WorstExamples* worst) {
   Session& s = e.s;
   e.sync(s.steps);
   const double secs = e.bar.finish();
-  EvalResult ev = evaluate(s.model, *s.d.test, s.dev, confusion);
+  EvalResult ev = evaluate(s.model, *s.d.test, s.dev, confusion, worst);
   const double ips = static_cast<double>(s.steps * s.o.batch_size) / secs;
   fmt::print("epoch {:>3}  train loss {:.4f} acc {:6.2f}%  test loss {:.4f} acc {:6.2f}%  lr {:.4g}  {:.1f}s  {:.0f} img/s\n",
              e.epoch + 1, e.bar.mean_loss(), 100 * e.bar.accuracy(), ev.loss, 100 * ev.acc, e.lr_now, secs, ips);
   EpochMetrics row{e.epoch + 1, e.bar.mean_loss(), e.bar.accuracy(), ev.loss, ev.acc, e.lr_now, secs, ips};
   metrics.write(row);
   s.result.metrics.push_back(row);
+  s.log->log_epoch(row, s.step, s.model);
   return ev.acc;
 }
 
@@ -436,9 +489,50 @@ void save_epoch_checkpoint(const EpochState& e, bool last, bool stop) {
   }
 }
 
+// An image as a person should see it: u8 as it is, floats stretched to 0..255.
+Tensor display_image(const Tensor& image) {
+  NoGradGuard ng;
+  if (image.dtype() == DType::u8) return image.contiguous();
+  Tensor f = image.to(DType::f32);
+  const double lo = amin(f).item<double>(), hi = amax(f).item<double>();
+  Tensor scaled = hi > lo ? (f - lo) * (255.0 / (hi - lo)) : f * 0.0;
+  return clamp(scaled + 0.5, 0.0, 255.0).to(DType::u8).contiguous();
+}
+
+// report.html from the run's files. A failure is a warning: the training it reports on is saved.
+bool write_report_or_warn(const std::filesystem::path& run_dir) {
+  try {
+    write_run_report(run_dir);
+    return true;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "ember-train: warning: the report was not written: {}\n", e.what());
+    return false;
+  }
+}
+
+// --resume of a run that has trained all its epochs: nothing is trained and no file changes.
+RunResult already_trained(Session& s) {
+  fmt::print("ember-train: the run in {} has trained all its {} epochs (step {}); nothing to do. Give --epochs N "
+             "(more than {}) with --resume to train it further\n",
+             s.run_dir.string(), s.o.epochs, s.step, s.o.epochs);
+  s.result.test_acc = s.result.metrics.empty() ? 0.0 : s.result.metrics.back().test_acc;
+  s.result.steps = s.step;
+  for (const auto& [name, t] : s.model.state_dict()) s.result.weights.emplace_back(name, t);
+  return std::move(s.result);
+}
+
+// Where the resumed run's earlier sessions left their files (another folder when --out moves
+// the run), so that the new session continues their steps.csv, run.json and TensorBoard curves.
+RunLog::Earlier earlier_session(const Options& saved, const std::filesystem::path& resume) {
+  const std::filesystem::path dir = resume_run_dir(resume);
+  return {dir, tensorboard_folder(saved, dir)};
+}
+
 // The result of a run that --stop-after-steps ended before its last epoch was done.
 RunResult stopped_early(Session& s) {
   fmt::print("stopped after step {} (--stop-after-steps); resume with --resume {}\n", s.step, s.run_dir.string());
+  s.log->end(s.step, "stopped", 0.0);
+  write_report_or_warn(s.run_dir);
   s.result.steps = s.step;
   s.result.stopped = true;
   return std::move(s.result);
@@ -446,15 +540,30 @@ RunResult stopped_early(Session& s) {
 
 // The end of a run that trained all its epochs: the last evaluation's confusion matrix and
 // the final weights, written next to metrics.csv.
-RunResult finish_run(Session& s, const ConfusionMatrix& confusion, double test_acc) {
+RunResult finish_run(Session& s, const ConfusionMatrix& confusion, WorstExamples& worst, double test_acc,
+                     bool evaluated) {
   print_device_memory(s.dev, "at the end");
   fmt::print("\nconfusion matrix (test set)\n{}", confusion.render(s.d.class_names));
   std::vector<std::pair<std::string, Tensor>> weights;
   for (const auto& [name, t] : s.model.state_dict()) weights.emplace_back(name, t);
   auto weights_path = s.run_dir / "model.safetensors";
   save_safetensors(weights_path, weights);
-  fmt::print("final test accuracy {:.2f}%; wrote {} and {}\n", 100 * test_acc, (s.run_dir / "metrics.csv").string(),
-             weights_path.string());
+  // The training is saved: what follows is for people to look at, and a failure there is a
+  // warning, not a failed run.
+  try {
+    if (evaluated) {
+      for (WorstExample& w : worst.examples()) w.image = display_image(s.d.test->dataset().get(w.index).input);
+      s.log->write_evaluation(s.result.metrics.back().epoch, s.step, confusion, s.d.class_names, worst.examples());
+    }
+    s.log->end(s.step, "finished", test_acc);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "ember-train: warning: the run's evaluation files were not written: {}\n", e.what());
+  }
+  const bool reported = write_report_or_warn(s.run_dir);
+  fmt::print("final test accuracy {:.2f}%; wrote {}, {}{}{}\n", 100 * test_acc, (s.run_dir / "metrics.csv").string(),
+             weights_path.string(), reported ? " and " : "", reported ? (s.run_dir / "report.html").string() : "");
+  if (s.log->tensorboard_dir())
+    fmt::print("TensorBoard: tensorboard --logdir {}\n", s.log->tensorboard_dir()->string());
   s.result.test_acc = test_acc;
   s.result.steps = s.step;
   s.result.weights = std::move(weights);
@@ -473,6 +582,9 @@ RunResult run(const Options& o) {
   fs::path run_dir = o.out;
   const std::optional<Checkpoint> resumed = read_resume_checkpoint(o, dev, run_dir);
   EMBER_CHECK(!run_dir.empty(), ValueError, "ember-train: --out is empty");
+  // An unwritable output or TensorBoard folder stops the run now, before the data is loaded
+  // and before any file of the run is touched.
+  check_output_folders(o, run_dir);
 
   manual_seed(o.seed);
   Generator init_gen(o.seed);
@@ -489,26 +601,47 @@ RunResult run(const Options& o) {
   Session s{.o = o, .dev = dev, .run_dir = run_dir, .init_gen = init_gen, .d = d, .model = *model, .opt = *opt,
             .schedule = schedule.get(), .lr = lr, .steps = steps};
   if (resumed) s.resume(*resumed);
-  fs::create_directories(run_dir);
+  if (resumed && s.pos.epoch == o.epochs) return already_trained(s);
+  RunLog log(o, run_dir, s.step, steps, machine_info(dev),
+             resumed ? std::optional<RunLog::Earlier>(earlier_session(resumed->options, o.resume)) : std::nullopt);
   MetricsFile metrics(run_dir / "metrics.csv", s.result.metrics);
+  s.log = &log;
   print_run_header(s, resumed.has_value());
 
-  const bool live = !o.quiet && isatty(fileno(stderr));
+  metrics::ProgressOptions progress;
+  progress.style = o.quiet ? metrics::ProgressStyle::off : metrics::ProgressStyle::automatic;
+  progress.line_seconds = o.progress_seconds;
+  progress.final_line = false;  // the epoch's summary line follows
   double test_acc = s.result.metrics.empty() ? 0.0 : s.result.metrics.back().test_acc;
   ConfusionMatrix confusion(d.num_classes);
+  WorstExamples worst(16);
+  bool evaluated = false;
   model->train();
-  for (int64_t epoch = s.pos.epoch; epoch < o.epochs; ++epoch) {
-    EpochState e(s, epoch, live);
-    if (!train_batches(e)) return stopped_early(s);
-    const bool last = epoch + 1 == o.epochs;
-    test_acc = end_epoch(e, metrics, last ? &confusion : nullptr);
-    const bool stop = s.stop_now() && !last;
-    save_epoch_checkpoint(e, last, stop);
-    if (epoch == s.pos.epoch) print_device_memory(dev, "after the first epoch");
-    std::fflush(stdout);
-    if (stop) return stopped_early(s);
+  try {
+    s.restart_throughput();
+    for (int64_t epoch = s.pos.epoch; epoch < o.epochs; ++epoch) {
+      EpochState e(s, epoch, progress);
+      if (!train_batches(e)) return stopped_early(s);
+      const bool last = epoch + 1 == o.epochs;
+      test_acc = end_epoch(e, metrics, last ? &confusion : nullptr, last ? &worst : nullptr);
+      evaluated = evaluated || last;
+      const bool stop = s.stop_now() && !last;
+      save_epoch_checkpoint(e, last, stop);
+      s.restart_throughput();
+      if (epoch == s.pos.epoch) print_device_memory(dev, "after the first epoch");
+      std::fflush(stdout);
+      if (stop) return stopped_early(s);
+    }
+  } catch (const std::exception& e) {
+    // A failed run still says how it ended and shows what it got to.
+    try {
+      log.end(s.step, fmt::format("failed: {}", e.what()), 0.0);
+    } catch (const std::exception&) {
+    }
+    write_report_or_warn(run_dir);
+    throw;
   }
-  return finish_run(s, confusion, test_acc);
+  return finish_run(s, confusion, worst, test_acc, evaluated);
 }
 
 }  // namespace ember::train

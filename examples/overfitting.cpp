@@ -7,10 +7,12 @@
 //     training and validation loss stay close.
 // The validation split is held out of the training file once (stratified, seeded) and is the
 // same for both runs; the test set is touched only at the end. Each epoch's losses go to a CSV
-// file per run (--log-dir). Only ember's public API.
+// file per run (--log-dir), to TensorBoard (--tensorboard, a folder per run) and, at the end,
+// to an HTML page with both runs' curves (--report). Only ember's public API.
 //
 //   overfitting [--data-dir DIR] [--small N] [--large N] [--val N] [--epochs E]
-//               [--patience P] [--threads T] [--log-dir DIR] [--check]
+//               [--patience P] [--threads T] [--log-dir DIR] [--tensorboard DIR]
+//               [--report FILE] [--check]
 // --check: exit 1 unless the overfit run stopped early with a training loss (eval mode) under a
 // third of its validation loss, and the generalising run reached a lower validation loss. Exits 77
 // when the data set is not installed.
@@ -19,7 +21,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 
@@ -34,7 +41,7 @@ using namespace ember;
 namespace {
 
 struct Options {
-  std::string data_dir = "/usr/share/datasets/fashion-mnist", log_dir;
+  std::string data_dir = "/usr/share/datasets/fashion-mnist", log_dir, tensorboard, report;
   int64_t small = 500, large = 20000, val = 5000, epochs = 60, patience = 8;
   int threads = 0;
   bool check = false;
@@ -45,6 +52,8 @@ Options parse(int argc, char** argv) {
   CLI::App app{"overfitting: a validation split and early stopping, one run overfitting, one generalising"};
   app.add_option("--data-dir", o.data_dir)->capture_default_str();
   app.add_option("--log-dir", o.log_dir, "a CSV of each epoch's losses per run");
+  app.add_option("--tensorboard", o.tensorboard, "TensorBoard event files, a folder per run");
+  app.add_option("--report", o.report, "an HTML page with both runs' curves");
   app.add_option("--small", o.small, "training images of the overfit run")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--large", o.large, "training images of the generalising run")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--val", o.val, "images held out as the validation split")->check(CLI::Range(1, 30000))->capture_default_str();
@@ -73,7 +82,42 @@ struct Outcome {
   // train_eval_loss_at_stop: the training set evaluated like the validation set, in eval mode.
   double best_val_loss = 0, train_loss_at_stop = 0, train_eval_loss_at_stop = 0, val_loss_at_stop = 0;
   double test_acc_at_stop = 0, test_acc_best = 0;
+  std::vector<double> epoch, train_loss, val_loss, val_acc;  // per epoch, for the report
 };
+
+double val_loss_last(const Outcome& r) { return r.val_loss.empty() ? 0.0 : r.val_loss.back(); }
+
+// How many rows of scores [B, C] have their argmax at the target.
+int64_t sum_all_equal(const Tensor& scores, const Tensor& targets) {
+  return sum(eq(argmax(scores, 1), targets)).item<int64_t>();
+}
+
+// Both runs on one page: each run's training and validation loss, with its best epoch marked.
+void write_html_report(const std::string& path, const Options& o, const Outcome& over, const Outcome& gen) {
+  metrics::RunReport rep;
+  rep.title = "Overfitting and generalising: an MLP on Fashion-MNIST";
+  for (const auto& [name, r] : {std::pair<const char*, const Outcome*>{"overfit", &over}, {"generalise", &gen}}) {
+    rep.summary.emplace_back(std::string(name) + ": best validation loss",
+                             fmt::format("{:.4f} (epoch {})", r->best_val_loss, r->best_epoch));
+    rep.summary.emplace_back(std::string(name) + ": test accuracy", fmt::format("{:.2f}%", 100 * r->test_acc_best));
+    rep.charts.push_back({fmt::format("loss-{}", name), fmt::format("{}: loss per epoch", name), "epoch",
+                          "cross-entropy",
+                          {{"train (running, train mode)", r->epoch, r->train_loss}, {"validation", r->epoch, r->val_loss}},
+                          false, {static_cast<double>(r->best_epoch)}});
+  }
+  std::vector<double> over_acc, gen_acc;
+  for (double a : over.val_acc) over_acc.push_back(100 * a);
+  for (double a : gen.val_acc) gen_acc.push_back(100 * a);
+  rep.charts.push_back({"val-accuracy", "Validation accuracy", "epoch", "accuracy (%)",
+                        {{"overfit", over.epoch, over_acc}, {"generalise", gen.epoch, gen_acc}}, false, {}});
+  rep.config = {{"small", std::to_string(o.small)}, {"large", std::to_string(o.large)}, {"val", std::to_string(o.val)},
+                {"epochs (at most)", std::to_string(o.epochs)}, {"patience", std::to_string(o.patience)}};
+  const CpuInfo cpu = cpu_info();
+  rep.machine = {{"cpu", cpu.model}, {"isa", cpu.isa}, {"threads", std::to_string(get_num_threads())}};
+  rep.notes = {"The dashed line in each loss chart is the best epoch, whose weights were restored before testing."};
+  metrics::write_report(path, rep);
+  std::printf("wrote %s\n", path.c_str());
+}
 
 // Mean loss and accuracy of `model` on a whole dataset, in eval mode.
 std::pair<double, double> evaluate(nn::Module& model, const std::shared_ptr<data::InMemoryDataset>& data) {
@@ -113,6 +157,8 @@ Outcome train(const Run& run, const data::InMemoryDataset& pool, const std::shar
     log = std::make_unique<metrics::MetricsLogger>(
         std::filesystem::path(o.log_dir) / (std::string(run.name) + ".csv"),
         std::vector<metrics::Column>{{"epoch", "{}"}, {"train_loss"}, {"val_loss"}, {"val_accuracy"}});
+  std::optional<metrics::SummaryWriter> tb;
+  if (!o.tensorboard.empty()) tb.emplace(std::filesystem::path(o.tensorboard) / run.name);
 
   Outcome r;
   std::printf("epoch  train loss (running, train mode)  val loss  val acc  seconds\n");
@@ -120,14 +166,22 @@ Outcome train(const Run& run, const data::InMemoryDataset& pool, const std::shar
     const auto start = std::chrono::steady_clock::now();
     model.train();
     loader.begin_epoch(r.epochs);
+    // On a terminal a line redrawn in place; in a log, a plain line every 10 s.
+    metrics::Progress bar(std::string(run.name) + " epoch " + std::to_string(r.epochs + 1), loader.num_batches(),
+                          {.line_seconds = 10, .final_line = false});
     double sum = 0;
     while (auto b = loader.next()) {
       model.zero_grad();
-      Tensor loss = cross_entropy(model(b->inputs), b->targets);
+      const Tensor scores = model(b->inputs);
+      Tensor loss = cross_entropy(scores, b->targets);
       loss.backward();
       opt.step();
-      sum += loss.item<double>() * static_cast<double>(b->targets.numel());
+      const double lv = loss.item<double>();
+      sum += lv * static_cast<double>(b->targets.numel());
+      NoGradGuard ng;
+      bar.update(b->targets.numel(), lv, sum_all_equal(scores, b->targets));
     }
+    bar.finish();
     r.train_loss_at_stop = sum / static_cast<double>(train_set->size());
     const auto [val_loss, val_acc] = evaluate(model, val);
     r.val_loss_at_stop = val_loss;
@@ -137,6 +191,15 @@ Outcome train(const Run& run, const data::InMemoryDataset& pool, const std::shar
                 val_loss, val_acc, seconds, best ? "  best" : "");
     std::fflush(stdout);
     if (log) log->log({static_cast<double>(r.epochs + 1), r.train_loss_at_stop, val_loss, val_acc});
+    if (tb) {
+      tb->add_scalar("loss/train", r.train_loss_at_stop, r.epochs + 1);
+      tb->add_scalar("loss/validation", val_loss, r.epochs + 1);
+      tb->add_scalar("accuracy/validation", val_acc, r.epochs + 1);
+    }
+    r.epoch.push_back(static_cast<double>(r.epochs + 1));
+    r.train_loss.push_back(r.train_loss_at_stop);
+    r.val_loss.push_back(val_loss);
+    r.val_acc.push_back(val_acc);
   }
   if (!stop.has_best_weights()) {
     std::printf("FAILED: %s: no finite validation loss in %lld epochs (training diverged)\n", run.name,
@@ -151,6 +214,11 @@ Outcome train(const Run& run, const data::InMemoryDataset& pool, const std::shar
   r.best_epoch = *stop.best_evaluation() + 1;
   r.best_val_loss = *stop.best();
   r.test_acc_best = evaluate(model, test).second;
+  if (tb)
+    tb->add_hparams({{"examples", static_cast<double>(run.examples)}, {"dropout", run.dropout},
+                     {"weight_decay", run.weight_decay}, {"augment", run.augment}},
+                    {{"loss/validation", val_loss_last(r)}, {"best/validation_loss", r.best_val_loss},
+                     {"best/test_accuracy", r.test_acc_best}});
   std::printf("%s: %s after %lld epochs; best validation loss %.4f at epoch %lld; test accuracy %.4f at the last "
               "epoch, %.4f with the best epoch's weights restored\n",
               run.name, stop.should_stop() ? "stopped early" : "ran every epoch", static_cast<long long>(r.epochs),
@@ -189,6 +257,8 @@ int main(int argc, char** argv) {
     std::printf("%-10s  %6lld  %10lld  %13.4f  %8.4f/%8.4f  %14.4f\n", name, static_cast<long long>(r.epochs),
                 static_cast<long long>(r.best_epoch), r.best_val_loss, r.train_eval_loss_at_stop, r.val_loss_at_stop,
                 r.test_acc_best);
+
+  if (!o.report.empty()) write_html_report(o.report, o, over, gen);
 
   if (!o.check) return 0;
   bool ok = true;

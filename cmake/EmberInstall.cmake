@@ -5,9 +5,10 @@ install(TARGETS ember EXPORT emberTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# metrics/report_draw.h is shared by the report's sources only, not part of the API.
 foreach(dir core layers optim data metrics)
   install(DIRECTORY ${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ember/${dir}
-    FILES_MATCHING PATTERN "*.h" PATTERN "*.def")
+    FILES_MATCHING PATTERN "*.h" PATTERN "*.def" PATTERN "report_draw.h" EXCLUDE)
 endforeach()
 install(FILES core/ember.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ember)
 install(FILES ${PROJECT_BINARY_DIR}/generated/ember/core/config.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ember/core)

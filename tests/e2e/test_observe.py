@@ -66,6 +66,17 @@ p_true = [w["p_truth"] for w in ev["worst"]]
 check(all(p is not None for p in p_true) and p_true == sorted(p_true), "worst examples come worst (lowest p(true)) first")
 check(all(os.path.exists(os.path.join(A, w["png"])) for w in ev["worst"]), "evaluation.json names images that exist")
 
+# ---- on a terminal (a pty from util-linux's script): one line redrawn in place ----
+if shutil.which("script"):
+    cmd = " ".join([a.train, *COMMON, "--out", os.path.join(a.work, "tty")])
+    # Bytes: text mode would turn the carriage returns into newlines.
+    r = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True, timeout=240)
+    out = r.stdout.decode(errors="replace")
+    check(r.returncode == 0 and "\r" in out and "\033[K" in out and "[####" in out,
+          f"a live progress line on a terminal:\n{out[-2000:]!r}")
+else:
+    print("note: no `script` (util-linux); the terminal progress line was not checked")
+
 # ---- resume by folder: stopped mid-epoch, then only --resume ----
 train(*COMMON, "--out", B, "--stop-after-steps", "5")
 r = train("--resume", B, "--threads", "2", "--progress-seconds", "0")

@@ -116,7 +116,7 @@ void WorstExamples::add(int64_t first, const Tensor& losses, const Tensor& predi
 
 RunLog::RunLog(const Options& o, const fs::path& run_dir, int64_t from_step, int64_t steps_per_epoch,
                MachineInfo machine, const std::optional<Earlier>& earlier)
-    : run_dir_(run_dir), log_every_(o.log_every), histograms_(o.histograms), options_(o), started_(now_seconds()) {
+    : run_dir_(run_dir), log_every_(o.log_every), histograms_(o.histograms), started_(now_seconds()) {
   EMBER_CHECK(o.log_every >= 1, ValueError, "ember-train: --log-every must be 1 or more, got {}", o.log_every);
   check_output_folders(o, run_dir);
   std::error_code ec;

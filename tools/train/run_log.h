@@ -103,7 +103,6 @@ class RunLog {
   std::optional<std::filesystem::path> tb_dir_;
   std::unique_ptr<metrics::SummaryWriter> tb_;
   std::unique_ptr<StepsFile> steps_;
-  Options options_;
   double started_;  // steady-clock seconds at the session's start
 };
 

@@ -6,7 +6,11 @@
 #include <cstring>
 #include <memory>
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
+
+#include <fmt/format.h>
 
 #include "ember/core/error.h"
 
@@ -81,6 +85,73 @@ void write_gzip_bytes(const fs::path& path, const void* data, size_t n, const ch
   }
   ok = (gzclose(f) == Z_OK) && ok;
   EMBER_CHECK(ok, IOError, "{}: {}: gzip write failed", op, path.string());
+}
+
+namespace {
+// `shown` is the path the caller asked for (a temporary file's errors name it too).
+[[noreturn]] void throw_errno(const char* op, const fs::path& shown, const std::string& what, int err) {
+  EMBER_THROW(IOError, "{}: {}: {} failed: {}", op, shown.string(), what, std::strerror(err));
+}
+
+void write_synced(const fs::path& p, std::string_view content, const char* op, const fs::path& shown) {
+  const std::string which = p == shown ? std::string() : fmt::format(" {}", p.string());
+  const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw_errno(op, shown, "creating" + which, errno);
+  const char* data = content.data();
+  size_t left = content.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, data, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : ENOSPC;
+      ::close(fd);
+      throw_errno(op, shown, "writing" + which, err);
+    }
+    data += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw_errno(op, shown, "fsync of" + which, err);
+  }
+  if (::close(fd) != 0) throw_errno(op, shown, "closing" + which, errno);
+}
+}  // namespace
+
+void write_file_synced(const fs::path& path, std::string_view content, const char* op) {
+  write_synced(path, content, op, path);
+}
+
+void fsync_path(const fs::path& path, bool directory, const char* op) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
+  if (fd < 0) throw_errno(op, path, "opening (for fsync)", errno);
+  // Some file systems cannot fsync a directory (EINVAL); nothing more can be done there.
+  if (::fsync(fd) != 0 && !(directory && errno == EINVAL)) {
+    const int err = errno;
+    ::close(fd);
+    throw_errno(op, path, "fsync", err);
+  }
+  ::close(fd);
+}
+
+void write_file_atomically(const fs::path& path, std::string_view content, const char* op) {
+  fs::path tmp = path;
+  tmp += fmt::format(".tmp-{}", ::getpid());
+  try {
+    write_synced(tmp, content, op, path);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw_errno(op, path, "renaming " + tmp.string() + " into place", err);
+  }
+  fsync_path(path.parent_path().empty() ? fs::path(".") : path.parent_path(), true, op);
 }
 
 }  // namespace ember::data

@@ -1,12 +1,7 @@
 #include "ember/metrics/report.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <iterator>
 #include <set>
 #include <string_view>
@@ -15,6 +10,7 @@
 
 #include "ember/core/config.h"
 #include "ember/core/error.h"
+#include "ember/data/file_util.h"
 #include "metrics/report_draw.h"
 
 namespace ember::metrics {
@@ -284,37 +280,7 @@ std::string render_html(const RunReport& r) {
 
 void write_report(const std::filesystem::path& path, const RunReport& report) {
   const std::string html = render_html(report);  // a bad report fails before the disk is touched
-  std::filesystem::path tmp = path;
-  tmp += fmt::format(".tmp-{}", ::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  EMBER_CHECK(fd >= 0, IOError, "write_report: cannot write {}: creating {} failed: {}", path.string(), tmp.string(),
-              std::strerror(errno));
-  try {
-    const char* p = html.data();
-    size_t left = html.size();
-    while (left > 0) {
-      const ssize_t put = ::write(fd, p, left);
-      if (put < 0 && errno == EINTR) continue;
-      EMBER_CHECK(put > 0, IOError, "write_report: writing {} failed: {}", tmp.string(), std::strerror(errno));
-      p += put;
-      left -= static_cast<size_t>(put);
-    }
-    // On disk before the rename, so a crash cannot leave an empty file under the final name.
-    EMBER_CHECK(::fsync(fd) == 0 || errno == EINVAL, IOError, "write_report: syncing {} failed: {}", tmp.string(),
-                std::strerror(errno));
-    const int closing = fd;
-    fd = -1;
-    EMBER_CHECK(::close(closing) == 0, IOError, "write_report: closing {} failed: {}", tmp.string(),
-                std::strerror(errno));
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    EMBER_CHECK(!ec, IOError, "write_report: cannot replace {}: {}", path.string(), ec.message());
-  } catch (...) {
-    if (fd >= 0) ::close(fd);
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw;
-  }
+  data::write_file_atomically(path, html, "write_report");
 }
 
 }  // namespace ember::metrics

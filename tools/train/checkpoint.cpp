@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <ember/core/error.h>
+#include <ember/data/file_util.h>
 #include <ember/core/safetensors.h>
 
 namespace ember::train {
@@ -37,64 +38,11 @@ constexpr const char* kLatest = "latest";
   EMBER_THROW(IOError, "ember-train: {} {} failed: {}", what, p.string(), std::strerror(err));
 }
 
-void fsync_path(const fs::path& p, bool directory) {
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
-  if (fd < 0) throw_errno("opening (for fsync)", p, errno);
-  // Some file systems cannot fsync a directory (EINVAL); nothing more can be done there.
-  if (::fsync(fd) != 0 && !(directory && errno == EINVAL)) {
-    int err = errno;
-    ::close(fd);
-    throw_errno("fsync of", p, err);
-  }
-  ::close(fd);
-}
-
-// Writes and fsyncs a whole file; every short write and error is reported (a full disk shows
-// up as ENOSPC, a file-size limit as EFBIG).
+void fsync_path(const fs::path& p, bool directory) { data::fsync_path(p, directory, "ember-train"); }
 void write_file_synced(const fs::path& p, const std::string& content) {
-  int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw_errno("creating", p, errno);
-  const char* data = content.data();
-  size_t left = content.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, data, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = n < 0 ? errno : ENOSPC;
-      ::close(fd);
-      throw_errno("writing", p, err);
-    }
-    data += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    throw_errno("fsync of", p, err);
-  }
-  if (::close(fd) != 0) throw_errno("closing", p, errno);
+  data::write_file_synced(p, content, "ember-train");
 }
-
-// Replaces `p` with `content` so that a reader sees either the old or the new file, never a
-// mix or nothing, also across a power loss.
-void atomic_write(const fs::path& p, const std::string& content) {
-  fs::path tmp = p;
-  tmp += fmt::format(".tmp-{}", ::getpid());
-  try {
-    write_file_synced(tmp, content);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw;
-  }
-  if (::rename(tmp.c_str(), p.c_str()) != 0) {
-    int err = errno;
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw_errno("renaming into place", p, err);
-  }
-  fsync_path(p.parent_path(), true);
-}
+void atomic_write(const fs::path& p, const std::string& content) { data::write_file_atomically(p, content, "ember-train"); }
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -682,7 +630,5 @@ void check_resume_options(const Options& saved, const Options& now, const fs::pa
 }
 
 nlohmann::json options_to_json(const Options& o) { return options_json(o); }
-
-void write_file_atomically(const fs::path& path, const std::string& content) { atomic_write(path, content); }
 
 }  // namespace ember::train

@@ -101,9 +101,6 @@ Options resume_options(const Options& cli);
 
 // The training options as state.json's "options" holds them (run.json has them too).
 nlohmann::json options_to_json(const Options& o);
-// Replaces `path` with `content` through a temporary file, fsync and rename: a crash leaves
-// the old file or the new one. IOError naming the file.
-void write_file_atomically(const std::filesystem::path& path, const std::string& content);
 // Throws ValueError listing every checked option whose value differs, both values each.
 void check_resume_options(const Options& saved, const Options& now, const std::filesystem::path& where);
 

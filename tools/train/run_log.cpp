@@ -12,6 +12,7 @@
 
 #include <ember/core/error.h>
 #include <ember/core/ops/shape_ops.h>
+#include <ember/data/file_util.h>
 #include <ember/data/image_io.h>
 
 #include "tools/train/checkpoint.h"
@@ -118,7 +119,6 @@ RunLog::RunLog(const Options& o, const fs::path& run_dir, int64_t from_step, int
                MachineInfo machine, const std::optional<Earlier>& earlier)
     : run_dir_(run_dir), log_every_(o.log_every), histograms_(o.histograms), started_(now_seconds()) {
   EMBER_CHECK(o.log_every >= 1, ValueError, "ember-train: --log-every must be 1 or more, got {}", o.log_every);
-  check_output_folders(o, run_dir);
   std::error_code ec;
   if (!earlier) {
     // What an earlier run in this folder left would be taken for this run's.
@@ -163,7 +163,7 @@ RunLog::RunLog(const Options& o, const fs::path& run_dir, int64_t from_step, int
   }
 }
 
-void RunLog::write_run_json() { write_file_atomically(run_dir_ / "run.json", run_.dump(1) + "\n"); }
+void RunLog::write_run_json() { data::write_file_atomically(run_dir_ / "run.json", run_.dump(1) + "\n", "ember-train"); }
 
 void RunLog::log_step(const StepMetrics& m) {
   steps_->write(m);
@@ -229,7 +229,7 @@ void RunLog::write_evaluation(int64_t epoch, int64_t step, const ConfusionMatrix
   }
   json j = {{"format", "ember-train-evaluation"}, {"version", 1}, {"epoch", epoch}, {"class_names", class_names},
             {"confusion", rows}, {"worst", examples}};
-  write_file_atomically(run_dir_ / "evaluation.json", j.dump(1) + "\n");
+  data::write_file_atomically(run_dir_ / "evaluation.json", j.dump(1) + "\n", "ember-train");
   for (const auto& e : fs::directory_iterator(run_dir_ / "worst", ec))
     if (e.path().filename() != folder) fs::remove_all(e.path(), ec);
 }

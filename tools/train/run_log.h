@@ -76,7 +76,8 @@ class RunLog {
   // keeps the earlier sessions' run.json entries and steps.csv rows up to from_step (copied
   // over when the run has moved to another --out, as are its event files), and TensorBoard
   // drops what they logged after from_step. A new run replaces whatever an earlier run left
-  // in the folder: its evaluation, report and TensorBoard curves.
+  // in the folder: its evaluation, report and TensorBoard curves. The folders are made and
+  // checked first, by check_output_folders.
   RunLog(const Options& o, const std::filesystem::path& run_dir, int64_t from_step, int64_t steps_per_epoch,
          MachineInfo machine, const std::optional<Earlier>& earlier);
   bool step_due(int64_t step) const { return step % log_every_ == 0; }

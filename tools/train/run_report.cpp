@@ -7,9 +7,9 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <iterator>
 
 #include <ember/core/error.h>
+#include <ember/data/file_util.h>
 
 #include "tools/train/report.h"
 
@@ -113,9 +113,11 @@ void add_evaluation(metrics::RunReport& r, const fs::path& run_dir, const json& 
     } catch (const json::exception& e) {
       EMBER_THROW(IOError, "{}: bad worst-example entry {}: {}", file.string(), w.dump(), e.what());
     }
-    std::ifstream in(png, std::ios::binary);
-    EMBER_CHECK(in.good(), IOError, "{} (listed in {}) cannot be read", png.string(), file.string());
-    img.png.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    try {
+      img.png = data::read_file_bytes(png, "ember-train report");
+    } catch (const IOError& e) {
+      EMBER_THROW(IOError, "{} (the image listed in {})", e.what(), file.string());
+    }
     const json& p = w.value("p_truth", json());
     img.caption = fmt::format("test #{}\ntrue: {}\npredicted: {}{}", index, name(truth), name(predicted),
                               p.is_number() ? fmt::format(" (p(true) {:.3f})", p.get<double>()) : "");

@@ -36,6 +36,18 @@ TEST(ImageIO, PngRoundTripGrayAndRgb) {
   EXPECT_EQ(read_image(dir / "hw.png").shape(), (Shape{1, 4, 4}));
 }
 
+// encode_png gives the bytes write_png writes, and refuses what write_png refuses.
+TEST(ImageIO, EncodePngInMemory) {
+  TempDir dir;
+  const Tensor img = pattern(3, 6, 5);
+  write_png(dir / "a.png", img);
+  const std::vector<uint8_t> bytes = encode_png(img);
+  EXPECT_EQ(bytes, read_bytes(dir / "a.png"));
+  EXPECT_EQ(decode_image(bytes, "memory").to_vector<int>(), img.to_vector<int>());
+  EXPECT_DATA_ERROR(DTypeError, encode_png(img.to(DType::f32)), "encode_png", "uint8");
+  EXPECT_THROW(encode_png(pattern(2, 4, 4)), ShapeError);
+}
+
 TEST(ImageIO, PngChannelConversion) {
   TempDir dir;
   write_png(dir / "g.png", pattern(1, 3, 3));
